@@ -1,0 +1,279 @@
+"""The `lateclaim` command line: argument parsing, output, and the one place errors become messages.
+
+The command names, options and JSON shapes are a contract that scripts depend on (README, "Commands").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from daemon import clock, logs
+from daemon.config import Config, ConfigError, find_config, load, require_mailbox
+from daemon.imap import MailboxError
+from daemon.secrets import SecretError
+from daemon.store import StoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+log = structlog.get_logger("lateclaim")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _as_of(text: str) -> datetime:
+    """--as-of: an ISO date (end of that day) or date and time; without an offset, in rules.timezone."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(datetime.fromisoformat(text).date(), time(23, 59, 59))
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date or date and time such as 2026-11-24 or 2026-11-24T18:00, got {text!r}"
+        ) from None
+
+
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f'expected an IANA time zone such as "Europe/Paris", got {text!r}') from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lateclaim",
+        description="Watches your mailbox for Amazon order and delivery emails, keeps each shipment's "
+        "promised and actual delivery dates, and drafts a polite claim when a promise is broken. "
+        "It reads mail and writes drafts; it never marks mail read, never touches the Amazon website, "
+        "and sends nothing unless you choose mode = \"send\".",
+        epilog="Start with `lateclaim demo` (no account needed). Configuration: --config, else "
+        "$LATECLAIM_CONFIG, else ~/.config/lateclaim/config.toml, else /etc/lateclaim/config.toml.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=description)
+        sub.add_argument("--config", metavar="PATH", help="the configuration file (see `lateclaim --help`)")
+        return sub
+
+    def as_of(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--as-of", type=_as_of, metavar="DATETIME",
+                         help="evaluate deadlines as of this moment instead of now (replay history); "
+                         "a date alone means the end of that day, in rules.timezone")
+
+    run = command("run", "the daemon: sync on a schedule, draft claims",
+                  "Runs until SIGTERM or Ctrl-C: a sync every mailbox.poll_interval seconds (never two at "
+                  "once; missed runs are merged into one), with the claims evaluated after each sync and "
+                  "once a day. Logs go to stderr (JSON under systemd).")
+    run.set_defaults(handler=cmd_run)
+
+    sync = command("sync", "sync the mailbox, then evaluate and draft claims",
+                   "Fetches the new Amazon mail from the configured folders (read-only: nothing is marked "
+                   "read), records its events, evaluates every shipment and records the claims due; "
+                   'with mode = "draft" it puts them in your Drafts folder. Without --once it repeats '
+                   "until a pass finds nothing new.")
+    sync.add_argument("--once", action="store_true", help="exactly one pass")
+    as_of(sync)
+    sync.set_defaults(handler=cmd_sync)
+
+    parse = command("parse", "show what lateclaim reads in .eml files, and why",
+                    "Parses each file as lateclaim would and prints its events: kind, order numbers, the "
+                    "promised window, the delivery date, and the sentence that states them with the pattern "
+                    "that matched. Needs no configuration and no network.")
+    parse.add_argument("files", nargs="+", metavar="FILE.eml", type=Path)
+    parse.add_argument("--json", action="store_true", help="one JSON object per file and line (README)")
+    parse.add_argument("--timezone", type=_zone, metavar="TZ",
+                       help="the recipient's zone that relative dates (today, demain, a weekday) resolve in; "
+                       "default: rules.timezone from a configuration if one is found, else the "
+                       "marketplace's home zone")
+    parse.set_defaults(handler=cmd_parse)
+
+    orders = command("orders", "list shipments with promise, delivery and verdict",
+                     "Every shipment in the state file with its promised window, delivery date and verdict: "
+                     "pending, on_time, late (delivered after the promise) or overdue (promise passed, "
+                     "no delivery email).")
+    orders.add_argument("--json", action="store_true", help="a JSON list (README)")
+    as_of(orders)
+    orders.set_defaults(handler=cmd_orders)
+
+    claims = command("claims", "list or show the claims lateclaim has prepared",
+                     "`claims list` shows every claim with its status; `claims show ID` prints one claim's "
+                     "letter, ready to paste into the retailer's contact form, with its evidence and history.")
+    claims.add_argument("action", choices=["list", "show"])
+    claims.add_argument("id", nargs="?", type=int, help="the claim (for show)")
+    claims.add_argument("--json", action="store_true", help="JSON output (README)")
+    claims.set_defaults(handler=cmd_claims)
+
+    demo = commands.add_parser(
+        "demo", help="the whole pipeline on a bundled sample mailbox, no account needed",
+        description="Runs lateclaim on a bundled sample mailbox (French and English emails written for "
+        "the project: an on-time, a late and an undelivered parcel) into a temporary state file and a "
+        "local outbox of .eml files, as of a fixed date; prints the shipments, their verdicts and the "
+        "claims drafted, and where they are. No account, no network.")
+    demo.add_argument("--keep", metavar="DIR", type=Path,
+                      help="write the state file and outbox into DIR instead of a temporary directory")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    path = find_config(args.config)
+    if path is None:
+        raise ConfigError([
+            "no configuration found: pass --config PATH, set $LATECLAIM_CONFIG, or create "
+            "~/.config/lateclaim/config.toml (start from config.example.toml)"
+        ])
+    return load(path)
+
+
+def now_or_as_of(args: argparse.Namespace, config: Config) -> datetime:
+    moment: datetime | None = getattr(args, "as_of", None)
+    if moment is None:
+        return clock.now()
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.rules.timezone)
+
+
+def print_json_lines(objects: Sequence[dict[str, Any]]) -> None:
+    for obj in objects:
+        print(json.dumps(obj, ensure_ascii=False))
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from daemon.explain import describe_result
+    from parsers import parse
+
+    tz = args.timezone
+    authserv_ids: tuple[str, ...] = ("mx.google.com",)
+    path = find_config(args.config)
+    if path is not None and path.exists():
+        try:
+            config = load(path)
+            tz = tz or config.rules.timezone
+            authserv_ids = config.rules.authserv_ids
+        except ConfigError as exc:
+            print(f"warning: ignoring the configuration: {exc.problems[0]}", file=sys.stderr)
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            print(f"{file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        result = parse(raw, recipient_tz=tz, authserv_ids=authserv_ids)
+        if args.json:
+            print(json.dumps({"file": str(file), **result.to_json()}, ensure_ascii=False))
+        else:
+            print(describe_result(str(file), result))
+    return status
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from daemon.pipeline import sync_mailbox
+
+    config = load_config(args)
+    if missing := require_mailbox(config):
+        raise ConfigError(missing)
+    logs.configure(config.log.level, config.log.format)
+    while True:
+        result = sync_mailbox(config, now_or_as_of(args, config))
+        if args.once or result.sync.new == 0:
+            return EXIT_OK
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    from daemon.evaluate import shipments_with_verdicts
+    from daemon.explain import order_rows, shipment_json
+    from daemon.store import Store
+
+    config = load_config(args)
+    with Store(config.state.path) as store:
+        pairs = shipments_with_verdicts(store, config, now_or_as_of(args, config))
+    if args.json:
+        print(json.dumps([shipment_json(s, v) for s, v in pairs], ensure_ascii=False, indent=2))
+    else:
+        print(order_rows(pairs) if pairs else "No shipments yet: run `lateclaim sync`.")
+    return EXIT_OK
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from daemon.explain import claim_rows, describe_claim
+    from daemon.store import Store
+
+    config = load_config(args)
+    with Store(config.state.path) as store:
+        if args.action == "list":
+            claims = store.claims()
+            if args.json:
+                print(json.dumps([c.to_json() for c in claims], ensure_ascii=False, indent=2))
+            else:
+                print(claim_rows(claims) if claims else "No claims: no broken promise so far.")
+            return EXIT_OK
+        if args.id is None:
+            raise UsageError("claims show needs the claim's ID (see `lateclaim claims list`)")
+        claim = store.claim(args.id)
+        if claim is None:
+            raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
+        if args.json:
+            print(json.dumps({**claim.to_json(), "body": claim.body, "evidence": claim.evidence,
+                              "message_id": claim.message_id}, ensure_ascii=False, indent=2))
+        else:
+            print(describe_claim(claim, store.claim_history(claim.id)))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from daemon.service import run
+
+    config = load_config(args)
+    if missing := require_mailbox(config):
+        raise ConfigError(missing)
+    logs.configure(config.log.level, config.log.format)
+    return run(config)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from daemon.demo import demo
+
+    return demo(args.keep)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print("lateclaim: the configuration has problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"lateclaim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (MailboxError, SecretError, StoreError) as exc:
+        print(f"lateclaim: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""The TOML configuration: read once, validated whole, frozen.
+
+Every problem is collected before anything is raised, so a user fixes a broken file in one pass. Each problem
+names the file, the key and what was expected. Unknown keys are errors: a typo must not silently fall back to
+a default. Secrets never live in this file: `password_file` or `password_command` point to them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SEARCH_PATH = (
+    Path("~/.config/lateclaim/config.toml"),
+    Path("/etc/lateclaim/config.toml"),
+)
+SECURITY_MODES = ("tls", "starttls", "plain")
+CLAIM_MODES = ("draft", "review", "send")
+LANGUAGES = ("auto", "fr", "en", "de", "it", "es")
+ASKS = ("gesture", "shipping_refund", "credit", "prime_extension")
+LOG_FORMATS = ("auto", "json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a password comes from. The value is read only when a connection is made."""
+
+    file: Path | None = None
+    command: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        return self.file is not None or bool(self.command)
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    host: str = "imap.gmail.com"
+    port: int = 993
+    security: str = "tls"
+    username: str = ""
+    password: Secret = field(default_factory=Secret)
+    folders: tuple[str, ...] = ()
+    poll_interval: int = 900  # seconds between two syncs in `lateclaim run`
+    ca_file: Path | None = None  # an extra certificate authority to trust (a self-hosted server)
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    path: Path = Path("~/.local/state/lateclaim/lateclaim.db").expanduser()
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    timezone: ZoneInfo = ZoneInfo("Europe/Paris")
+    grace_days: int = 0
+    trust_unauthenticated: bool = False
+    authserv_ids: tuple[str, ...] = ("mx.google.com",)
+
+
+@dataclass(frozen=True)
+class ClaimsConfig:
+    mode: str = "draft"
+    language: str = "auto"
+    sender: str = ""  # the `from` key: `from` is a Python keyword
+    to: str = ""
+    max_per_day: int = 3
+    max_per_year: int = 12
+    notice_days: int = 7
+    ask: str = "gesture"
+    signature: str = ""
+    template_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "smtp.gmail.com"
+    port: int = 465
+    security: str = "tls"
+    username: str = ""
+    password: Secret = field(default_factory=Secret)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = "info"
+    format: str = "auto"
+
+
+@dataclass(frozen=True)
+class Config:
+    mailbox: MailboxConfig = field(default_factory=MailboxConfig)
+    state: StateConfig = field(default_factory=StateConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    claims: ClaimsConfig = field(default_factory=ClaimsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    source: Path | None = None  # the file this came from, for messages
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """The file to read: --config, then $LATECLAIM_CONFIG, then the first existing file of SEARCH_PATH."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("LATECLAIM_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    for candidate in SEARCH_PATH:
+        path = candidate.expanduser()
+        if path.exists():
+            return path
+    return None
+
+
+def load(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file (copy config.example.toml there and edit it)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read it: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse(data, path)
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one table, recording problems instead of raising, and remembers which keys it used."""
+
+    def __init__(self, problems: list[str], where: str, table: str, data: Any) -> None:
+        self.problems = problems
+        self.where = where
+        self.table = table
+        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        if not isinstance(data, Mapping):
+            self.problem("", f"expected a table [{table}]")
+        self.used: set[str] = set()
+
+    def problem(self, key: str, message: str) -> None:
+        name = f"{self.table}.{key}" if key else self.table
+        self.problems.append(f"{self.where}: {name}: {message}")
+
+    def get(self, key: str, default: T, check: Callable[[Any], T | None], expected: str) -> T:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        converted = check(value)
+        if converted is None:
+            self.problem(key, f"expected {expected}, got {value!r}")
+            return default
+        return converted
+
+    def text(self, key: str, default: str) -> str:
+        return self.get(key, default, lambda v: v if isinstance(v, str) else None, "a string")
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        expected = "one of " + ", ".join(f'"{c}"' for c in choices)
+        return self.get(key, default, lambda v: v if v in choices else None, expected)
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        def check(v: Any) -> int | None:
+            ok = isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+            return v if ok else None
+
+        return self.get(key, default, check, f"a whole number from {low} to {high}")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self.get(key, default, lambda v: v if isinstance(v, bool) else None, "true or false")
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        def check(v: Any) -> tuple[str, ...] | None:
+            if isinstance(v, list) and all(isinstance(s, str) and s for s in v):
+                return tuple(v)
+            return None
+
+        return self.get(key, default, check, "a list of non-empty strings")
+
+    def path(self, key: str, default: Path | None) -> Path | None:
+        def check(v: Any) -> Path | None:
+            return Path(v).expanduser() if isinstance(v, str) and v else None
+
+        return self.get(key, default, check, "a file path")
+
+    def zone(self, key: str, default: ZoneInfo) -> ZoneInfo:
+        def check(v: Any) -> ZoneInfo | None:
+            try:
+                return ZoneInfo(v) if isinstance(v, str) and v else None
+            except (ZoneInfoNotFoundError, ValueError):
+                return None
+
+        return self.get(key, default, check, 'an IANA time zone such as "Europe/Paris"')
+
+    def secret(self) -> Secret:
+        file = self.path("password_file", None)
+        command = self.strings("password_command", ())
+        if file is not None and command:
+            self.problem("password_file", "set password_file or password_command, not both")
+        return Secret(file, command)
+
+    def finish(self) -> None:
+        for key in sorted(set(self.data) - self.used):
+            self.problem(key, "unknown key")
+
+
+def parse(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem."""
+    problems: list[str] = []
+    where = str(path)
+    known = {"mailbox", "state", "rules", "claims", "smtp", "log"}
+    for table in sorted(set(data) - known):
+        problems.append(f"{where}: {table}: unknown table (expected one of {', '.join(sorted(known))})")
+
+    def reader(table: str) -> _Reader:
+        return _Reader(problems, where, table, data.get(table, {}))
+
+    r = reader("mailbox")
+    mailbox = MailboxConfig(
+        host=r.text("host", MailboxConfig.host),
+        port=r.integer("port", MailboxConfig.port, 1, 65535),
+        security=r.choice("security", MailboxConfig.security, SECURITY_MODES),
+        username=r.text("username", ""),
+        password=r.secret(),
+        folders=r.strings("folders", ()),
+        poll_interval=r.integer("poll_interval", MailboxConfig.poll_interval, 10, 86400),
+        ca_file=r.path("ca_file", None),
+    )
+    if mailbox.security == "plain" and not is_loopback(mailbox.host):
+        r.problem("security", f'"plain" sends the password unencrypted: refused for {mailbox.host!r}, '
+                  "allowed only for a loopback address (use tls or starttls)")
+    r.finish()
+
+    r = reader("state")
+    state_path = r.path("path", StateConfig.path)
+    state = StateConfig(path=state_path or StateConfig.path)
+    r.finish()
+
+    r = reader("rules")
+    rules = RulesConfig(
+        timezone=r.zone("timezone", RulesConfig.timezone),
+        grace_days=r.integer("grace_days", 0, 0, 60),
+        trust_unauthenticated=r.boolean("trust_unauthenticated", False),
+        authserv_ids=r.strings("authserv_ids", RulesConfig.authserv_ids),
+    )
+    r.finish()
+
+    r = reader("claims")
+    claims = ClaimsConfig(
+        mode=r.choice("mode", "draft", CLAIM_MODES),
+        language=r.choice("language", "auto", LANGUAGES),
+        sender=r.text("from", ""),
+        to=r.text("to", ""),
+        max_per_day=r.integer("max_per_day", 3, 0, 100),
+        max_per_year=r.integer("max_per_year", 12, 0, 1000),
+        notice_days=r.integer("notice_days", 7, 1, 60),
+        ask=r.choice("ask", "gesture", ASKS),
+        signature=r.text("signature", ""),
+        template_dir=r.path("template_dir", None),
+    )
+    if claims.mode == "send" and not claims.to:
+        r.problem("to", 'mode = "send" needs the address claims are sent to')
+    if claims.mode == "send" and not claims.sender:
+        r.problem("from", 'mode = "send" needs your own address')
+    r.finish()
+
+    r = reader("smtp")
+    smtp = SmtpConfig(
+        host=r.text("host", SmtpConfig.host),
+        port=r.integer("port", SmtpConfig.port, 1, 65535),
+        security=r.choice("security", SmtpConfig.security, SECURITY_MODES),
+        username=r.text("username", ""),
+        password=r.secret(),
+    )
+    if smtp.security == "plain" and not is_loopback(smtp.host):
+        r.problem("security", f'"plain" is refused for {smtp.host!r}: allowed only for a loopback address')
+    r.finish()
+
+    r = reader("log")
+    log = LogConfig(level=r.choice("level", "info", LOG_LEVELS), format=r.choice("format", "auto", LOG_FORMATS))
+    r.finish()
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(mailbox, state, rules, claims, smtp, log, source=path)
+
+
+def require_mailbox(config: Config) -> list[str]:
+    """What a command that talks to the mailbox still needs; empty when it is all there."""
+    where = str(config.source) if config.source else "config"
+    missing = []
+    if not config.mailbox.username:
+        missing.append(f"{where}: mailbox.username: expected your mail address (the IMAP login)")
+    if not config.mailbox.password.configured:
+        missing.append(f"{where}: mailbox.password_file or mailbox.password_command: expected one of them")
+    return missing

@@ -1,0 +1,90 @@
+"""`lateclaim demo`: the whole pipeline on the bundled sample mailbox, with no account and no network.
+
+The sample mailbox (daemon/sample_mailbox/) holds emails written for the project: an amazon.fr parcel that came
+on time, one that came three days late, an amazon.co.uk parcel that never came, a newsletter and a spoofed
+"Amazon" email. The run is replayed as of a fixed moment, so its output is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from daemon import logs
+from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
+from daemon.emldir import EmlDirMailbox
+from daemon.evaluate import shipments_with_verdicts
+from daemon.explain import claim_rows, order_rows
+from daemon.outbox import DirOutbox
+from daemon.pipeline import run_pass
+from daemon.store import Store
+
+AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
+SAMPLE_MAILBOX = Path(str(files("daemon") / "sample_mailbox"))
+DEMO_ADDRESS = "camille.demo@gmail.com"
+
+DEMO_CONFIG = """\
+# Written by `lateclaim demo`: lets you explore the demo's state with the other commands, e.g.
+#   lateclaim orders --config {config} --as-of 2026-11-24
+#   lateclaim claims show 1 --config {config}
+[mailbox]
+username = "{address}"
+
+[state]
+path = "{state}"
+
+[rules]
+timezone = "Europe/Paris"
+
+[claims]
+from = "{address}"
+"""
+
+
+def demo_config(workdir: Path) -> Config:
+    return Config(
+        state=StateConfig(path=workdir / "lateclaim.db"),
+        rules=RulesConfig(timezone=ZoneInfo("Europe/Paris")),
+        claims=ClaimsConfig(mode="draft", sender=DEMO_ADDRESS),
+        source=workdir / "config.toml",
+    )
+
+
+def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
+    workdir = keep.expanduser().resolve() if keep else Path(tempfile.mkdtemp(prefix="lateclaim-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = demo_config(workdir)
+    config_file = workdir / "config.toml"
+    config_file.write_text(DEMO_CONFIG.format(config=config_file, address=DEMO_ADDRESS, state=config.state.path))
+    logs.configure("warning", "console")
+    outbox = DirOutbox(workdir / "outbox")
+    mailbox = EmlDirMailbox(mailbox_dir)
+
+    print(f"lateclaim demo — the sample mailbox {mailbox_dir} ({len(mailbox.files)} emails), as of "
+          f"{AS_OF:%Y-%m-%d %H:%M} {AS_OF.tzname()}\n")
+    with Store(config.state.path) as store:
+        result = run_pass(mailbox, outbox, store, config, AS_OF)
+        counts = result.sync.statuses
+        print(f"Read {result.sync.fetched} emails: {counts['parsed']} Amazon shipment emails, "
+              f"{counts['ignored']} ignored, {counts['quarantined']} quarantined"
+              + (f", {result.sync.known} already known" if result.sync.known else "") + ".\n")
+        print("Shipments:")
+        print(_indent(order_rows(shipments_with_verdicts(store, config, AS_OF))))
+        print("\nClaims:")
+        claims = store.claims()
+        print(_indent(claim_rows(claims)) if claims else "  none")
+        for claim in claims:
+            if claim.id in result.delivered:
+                print(f"\n--- claim {claim.id}, drafted to {outbox.file_for(claim.message_id)}")
+                print(f"Subject: {claim.subject}\n\n{claim.body.rstrip()}")
+    print(f"\nState file: {config.state.path}\nDrafts:     {outbox.path}")
+    print(f"Explore:    lateclaim claims list --config {config_file}")
+    print("With a real mailbox, `lateclaim sync` puts these drafts in your Gmail Drafts folder instead.")
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())

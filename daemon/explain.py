@@ -1,0 +1,122 @@
+"""Human-readable and JSON renderings of parse results, shipments and claims, for the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from daemon.store import Claim
+from parsers.model import DateWindow, Event, ParseResult
+from rules.timeline import Shipment
+from rules.verdict import Verdict
+
+
+def _window(window: DateWindow | None) -> str:
+    if window is None:
+        return "—"
+    text = window.end.isoformat()
+    if window.start is None:
+        text = f"by {text}"
+    elif window.start != window.end:
+        text = f"{window.start.isoformat()} – {text}"
+    if window.latest:
+        text += f" by {window.latest.strftime('%H:%M')}"
+    return text
+
+
+def _event_lines(event: Event) -> list[str]:
+    lines = [f"  {event.kind.value}  {event.marketplace} ({event.language})  order {', '.join(event.order_ids) or '?'}"]
+    if event.promise:
+        wording = {True: "guaranteed", False: "estimated", None: "wording not stated"}[event.guaranteed]
+        lines.append(f"    promised: {_window(event.promise)} ({wording})")
+    if event.previous_promise:
+        lines.append(f"    previously promised: {_window(event.previous_promise)}")
+    if event.delivered_on:
+        lines.append(f"    delivered: {event.delivered_on.isoformat()}")
+    for item in event.items:
+        lines.append(f"    item: {item}")
+    if event.evidence:
+        lines.append(f"    evidence: “{event.evidence}”" + (f"  [pattern {event.pattern}]" if event.pattern else ""))
+    return lines
+
+
+def describe_result(file: str, result: ParseResult) -> str:
+    m = result.message
+    auth = {True: "authentic (aligned Amazon DKIM pass)", False: "NOT authenticated",
+            None: "no authentication verdict in the headers"}[m.authenticated]
+    lines = [f"{file}: {result.status.value}" + (f" — {result.reason}" if result.reason else "")]
+    lines.append(f"  message {m.message_id}, sent {m.sent_at.isoformat() if m.sent_at else 'at an unknown date'}, "
+                 f"{auth}" + (", forwarded" if m.forwarded else ""))
+    for event in result.events:
+        lines.extend(_event_lines(event))
+    lines.extend(f"  note: {d}" for d in result.diagnostics)
+    return "\n".join(lines)
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def shipment_json(shipment: Shipment, verdict: Verdict) -> dict[str, Any]:
+    """The `lateclaim orders --json` contract (README)."""
+    promise = shipment.promise
+    return {
+        "order_id": shipment.order_id,
+        "shipment": shipment.shipment,
+        "marketplace": shipment.marketplace,
+        "promised_start": _iso(promise.start) if promise else None,
+        "promised_end": _iso(promise.end) if promise else None,
+        "delivered_on": _iso(shipment.delivered_on),
+        "verdict": verdict.kind.value,
+        "days_late": verdict.days_late,
+        "authenticated": shipment.authenticated,
+    }
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
+             for row in (header, *rows)]
+    return "\n".join(lines)
+
+
+def order_rows(pairs: Sequence[tuple[Shipment, Verdict]]) -> str:
+    rows = []
+    for shipment, verdict in pairs:
+        late = f"{verdict.days_late} d" if verdict.days_late else ""
+        rows.append([
+            shipment.order_id, shipment.shipment, shipment.marketplace, _window(shipment.promise),
+            _iso(shipment.delivered_on) or "—", verdict.kind.value, late,
+            "yes" if shipment.authenticated else "no",
+        ])
+    header = ["ORDER", "SHIPMENT", "MARKETPLACE", "PROMISED", "DELIVERED", "VERDICT", "LATE", "AUTHENTIC"]
+    return _table(header, rows)
+
+
+def claim_rows(claims: Sequence[Claim]) -> str:
+    rows = [[str(c.id), c.order_id, c.track, str(c.step), c.status + (f" ({c.held})" if c.held else ""),
+             c.language, c.subject] for c in claims]
+    return _table(["ID", "ORDER", "TRACK", "STEP", "STATUS", "LANG", "SUBJECT"], rows)
+
+
+def describe_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> str:
+    track = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder"}
+    lines = [
+        f"Claim {claim.id} — order {claim.order_id}, shipment {claim.shipment}, track {claim.track} "
+        f"({track.get(claim.track, '')}), step {claim.step}",
+        f"Status: {claim.status}" + (f" — held: {claim.held}" if claim.held else ""),
+        f"Message-ID: {claim.message_id}",
+        "",
+        f"Subject: {claim.subject}",
+        "",
+        claim.body.rstrip(),
+        "",
+        "Evidence:",
+        json.dumps(claim.evidence, ensure_ascii=False, indent=2),
+        "",
+        "History:",
+    ]
+    lines.extend(f"  {at.isoformat()}  {status}" + (f"  {note}" if note else "") for at, status, note in history)
+    return "\n".join(lines)

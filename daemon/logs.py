@@ -1,0 +1,68 @@
+"""Logging: structlog everywhere, JSON for journald, readable lines on a terminal.
+
+Logs go to stderr, so that stdout carries only a command's own output (`orders --json` stays parseable); under
+systemd both streams reach the journal. A JSON line starts with the syslog priority in angle brackets
+(`<4>{...}`), which journald turns into the entry's priority: `journalctl -p warning` then works. The standard
+library's loggers (imapclient, APScheduler) are routed through the same processors. Events carry ids, never
+mail bodies or subjects, never passwords.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+PRIORITIES = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2, "exception": 3}
+
+
+def _journal_priority(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    event["_priority"] = PRIORITIES.get(event.get("level", "info"), 6)
+    return event
+
+
+class _PriorityJSON:
+    """Renders JSON, prefixed with `<N>` for journald's SyslogLevelPrefix."""
+
+    def __init__(self) -> None:
+        self.json = structlog.processors.JSONRenderer(sort_keys=False)
+
+    def __call__(self, logger: Any, name: str, event: dict[str, Any]) -> str:
+        priority = event.pop("_priority", 6)
+        return f"<{priority}>{self.json(logger, name, event)}"
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
+    use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    renderer: Any = _PriorityJSON() if use_json else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    if use_json:
+        shared.append(_journal_priority)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # imapclient logs whole commands and responses at DEBUG, message bodies included: never let them through.
+    logging.getLogger("imapclient").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING if level != "debug" else logging.INFO)
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )

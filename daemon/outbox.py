@@ -1,0 +1,101 @@
+"""Where a finished claim goes, and the exactly-once rule for putting it there.
+
+A claim's Message-ID is fixed when the claim is created. Delivery is recorded before the attempt (`pending`)
+and after it (`done`); a claim found `pending` after a crash is first looked up by its Message-ID at its
+destination, and only put there again when it is not found. So a crash at any point neither loses a claim nor
+makes two of it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from daemon.config import Config
+from daemon.imap import ImapMailbox
+from daemon.store import Claim, Store
+
+
+class Outbox(Protocol):
+    description: str
+
+    def contains(self, message_id: str) -> bool: ...
+
+    def put(self, raw: bytes, message_id: str) -> None: ...
+
+
+class DraftsOutbox:
+    """The mailbox's \\Drafts folder: Gmail shows each claim as a draft, ready to review and send."""
+
+    def __init__(self, mailbox: ImapMailbox) -> None:
+        self.mailbox = mailbox
+        self.folder = mailbox.drafts_folder()
+        self.description = f"the Drafts folder ({self.folder})"
+
+    def contains(self, message_id: str) -> bool:
+        return self.mailbox.contains_message_id(self.folder, message_id)
+
+    def put(self, raw: bytes, message_id: str) -> None:
+        self.mailbox.append_draft(raw)
+
+
+class DirOutbox:
+    """A local folder of .eml files (the demo): written whole or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
+        self.description = f"the folder {path}"
+
+    def file_for(self, message_id: str) -> Path:
+        return self.path / (re.sub(r"[^A-Za-z0-9.@_-]", "_", message_id.strip("<>")) + ".eml")
+
+    def contains(self, message_id: str) -> bool:
+        return self.file_for(message_id).exists()
+
+    def put(self, raw: bytes, message_id: str) -> None:
+        final = self.file_for(message_id)
+        partial = final.with_suffix(".part")
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            out.write(raw)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(final)
+
+
+def new_message_id(config: Config) -> str:
+    address = config.claims.sender or config.mailbox.username
+    domain = address.rpartition("@")[2] or "lateclaim.invalid"
+    return make_msgid(idstring="lateclaim", domain=domain)
+
+
+def compose(claim: Claim, config: Config, now: datetime) -> bytes:
+    """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation."""
+    message = EmailMessage()
+    sender = config.claims.sender or config.mailbox.username
+    if sender:
+        message["From"] = sender
+    if config.claims.to:
+        message["To"] = config.claims.to
+    message["Subject"] = claim.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = claim.message_id
+    message["X-Lateclaim-Claim"] = f"{claim.id} {claim.order_id} track {claim.track} step {claim.step}"
+    message.set_content(claim.body, charset="utf-8")
+    return message.as_bytes()
+
+
+def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
+    """Put one claim in the outbox once; mark it `status`. False when it was already there (a crash recovery)."""
+    if claim.delivery == "pending" and outbox.contains(claim.message_id):
+        store.update_claim(claim.id, now, status=status, delivery="done", note=f"found in {outbox.description}")
+        return False
+    store.update_claim(claim.id, now, delivery="pending")
+    outbox.put(compose(claim, config, now), claim.message_id)
+    store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}")
+    return True

@@ -1,0 +1,358 @@
+"""The state file: one SQLite database in WAL mode, the only memory lateclaim has.
+
+It holds what was seen (messages, with their parse status), what was learnt (events), where each folder's sync
+stands (UIDVALIDITY, last UID) and every claim with its history. Every write is one short transaction, so a
+crash at any point leaves either the whole step or none of it. The file and its directory are private (0600 /
+0700): mail is personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from daemon.records import event_from_record, event_to_record
+from parsers.model import MessageInfo, ParseResult, Status
+from rules.timeline import Sighting
+
+# Each entry migrates the schema from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE folders (
+        folder      TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        identity       TEXT PRIMARY KEY,   -- Message-ID, or sha256 of the bytes
+        folder         TEXT NOT NULL,
+        uidvalidity    INTEGER NOT NULL,
+        uid            INTEGER NOT NULL,
+        status         TEXT NOT NULL,      -- parsed | ignored | quarantined
+        reason         TEXT NOT NULL,
+        parser_version TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        sender         TEXT NOT NULL,
+        sent_at        TEXT,
+        authenticated  INTEGER,            -- 1, 0 or NULL (no verdict from the receiving server)
+        forwarded      INTEGER NOT NULL,
+        ingested_at    TEXT NOT NULL
+    );
+    CREATE INDEX messages_location ON messages (folder, uidvalidity, uid);
+    CREATE TABLE events (
+        id       INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL REFERENCES messages (identity),
+        seq      INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        order_id TEXT,
+        data     TEXT NOT NULL,            -- daemon.records JSON
+        UNIQUE (identity, seq)
+    );
+    CREATE TABLE claims (
+        id           INTEGER PRIMARY KEY,
+        order_id     TEXT NOT NULL,
+        shipment     TEXT NOT NULL,
+        track        TEXT NOT NULL,
+        step         INTEGER NOT NULL,
+        status       TEXT NOT NULL,        -- queued | drafted | approved | sent | answered | closed | rejected
+        held         TEXT NOT NULL,        -- why a queued claim waits (a cap), or ''
+        delivery     TEXT NOT NULL,        -- '' | pending (a delivery attempt began) | done
+        language     TEXT NOT NULL,
+        subject      TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        message_id   TEXT NOT NULL UNIQUE, -- assigned at creation, before any delivery attempt
+        evidence     TEXT NOT NULL,        -- JSON
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        sent_at      TEXT,
+        UNIQUE (order_id, shipment, track, step)
+    );
+    CREATE TABLE claim_history (
+        claim_id INTEGER NOT NULL REFERENCES claims (id),
+        at       TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        note     TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Cursor:
+    folder: str
+    uidvalidity: int | None
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    order_id: str
+    shipment: str
+    track: str
+    step: int
+    status: str
+    held: str
+    delivery: str
+    language: str
+    subject: str
+    body: str
+    message_id: str
+    evidence: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `lateclaim claims list --json` contract (README)."""
+        return {
+            "id": self.id,
+            "order_id": self.order_id,
+            "shipment": self.shipment,
+            "track": self.track,
+            "step": self.step,
+            "status": self.status,
+            "held": self.held or None,
+            "language": self.language,
+            "subject": self.subject,
+            "created_at": self.created_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+        }
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file (and its directory) readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            _private_file(path)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"state file {path}: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"written by a newer lateclaim (schema {version} > {SCHEMA_VERSION})")
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as db:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- sync cursors and messages -------------------------------------------------------------------------
+
+    def cursor(self, folder: str) -> Cursor:
+        row = self.db.execute("SELECT uidvalidity, last_uid FROM folders WHERE folder = ?", (folder,)).fetchone()
+        if row is None:
+            return Cursor(folder, None, 0)
+        return Cursor(folder, row["uidvalidity"], row["last_uid"])
+
+    def advance(self, folder: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        with self.transaction() as db:
+            self._advance(db, folder, uidvalidity, last_uid, now)
+
+    @staticmethod
+    def _advance(db: sqlite3.Connection, folder: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        db.execute(
+            "INSERT INTO folders VALUES (?, ?, ?, ?) ON CONFLICT (folder) DO UPDATE SET "
+            "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+            (folder, uidvalidity, last_uid, _ts(now)),
+        )
+
+    def has_message(self, identity: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE identity = ?", (identity,)).fetchone() is not None
+
+    def ingest(
+        self, folder: str, uidvalidity: int, uid: int, result: ParseResult, parser_version: str, now: datetime
+    ) -> bool:
+        """Record one message and its events, and move the folder's cursor past it, atomically.
+
+        Returns False when the message was already known (same identity from another folder, a resync after a
+        UIDVALIDITY change, a second copy): nothing is added then, but the cursor still moves.
+        """
+        m = result.message
+        with self.transaction() as db:
+            self._advance(db, folder, uidvalidity, uid, now)
+            if db.execute("SELECT 1 FROM messages WHERE identity = ?", (m.message_id,)).fetchone():
+                return False
+            db.execute(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    m.message_id, folder, uidvalidity, uid, result.status.value, result.reason, parser_version,
+                    m.subject, m.sender, m.sent_at.isoformat() if m.sent_at else None,
+                    None if m.authenticated is None else int(m.authenticated), int(m.forwarded), _ts(now),
+                ),
+            )
+            for seq, event in enumerate(result.events):
+                db.execute(
+                    "INSERT INTO events (identity, seq, kind, order_id, data) VALUES (?, ?, ?, ?, ?)",
+                    (m.message_id, seq, event.kind.value, event.order_id, json.dumps(event_to_record(event))),
+                )
+        return True
+
+    def message_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, count(*) AS n FROM messages GROUP BY status")
+        return {row["status"]: row["n"] for row in rows}
+
+    def quarantined(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT identity, reason FROM messages WHERE status = ? ORDER BY ingested_at",
+                               (Status.QUARANTINED.value,))
+        return [(row["identity"], row["reason"]) for row in rows]
+
+    def sightings(self) -> list[Sighting]:
+        """Every stored event with the facts of the email it came from, oldest email first."""
+        rows = self.db.execute(
+            "SELECT m.identity, m.subject, m.sender, m.sent_at, m.authenticated, m.forwarded, e.data "
+            "FROM events e JOIN messages m USING (identity) ORDER BY m.sent_at, m.identity, e.seq"
+        )
+        result = []
+        for row in rows:
+            message = MessageInfo(
+                message_id=row["identity"],
+                subject=row["subject"],
+                sent_at=_dt(row["sent_at"]),
+                sender=row["sender"],
+                authenticated=None if row["authenticated"] is None else bool(row["authenticated"]),
+                forwarded=bool(row["forwarded"]),
+            )
+            result.append(Sighting(message, event_from_record(json.loads(row["data"]))))
+        return result
+
+    # -- claims -----------------------------------------------------------------------------------------
+
+    def add_claim(
+        self,
+        *,
+        order_id: str,
+        shipment: str,
+        track: str,
+        step: int,
+        status: str,
+        held: str,
+        language: str,
+        subject: str,
+        body: str,
+        message_id: str,
+        evidence: dict[str, Any],
+        now: datetime,
+    ) -> int | None:
+        """Record a new claim; None when one already exists for that shipment, track and step."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO claims (order_id, shipment, track, step, status, held, delivery, language, subject, "
+                "body, message_id, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (order_id, shipment, track, step) DO NOTHING",
+                (order_id, shipment, track, step, status, held, language, subject, body, message_id,
+                 json.dumps(evidence, ensure_ascii=False), _ts(now), _ts(now)),
+            )
+            if cursor.rowcount == 0:
+                return None
+            claim_id = int(cursor.lastrowid or 0)
+            db.execute("INSERT INTO claim_history VALUES (?, ?, ?, ?)", (claim_id, _ts(now), status, held))
+        return claim_id
+
+    def update_claim(
+        self, claim_id: int, now: datetime, *, status: str | None = None, held: str | None = None,
+        delivery: str | None = None, sent_at: datetime | None = None, note: str = "",
+    ) -> None:
+        changes: dict[str, Any] = {"updated_at": _ts(now)}
+        if status is not None:
+            changes["status"] = status
+        if held is not None:
+            changes["held"] = held
+        if delivery is not None:
+            changes["delivery"] = delivery
+        if sent_at is not None:
+            changes["sent_at"] = _ts(sent_at)
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with self.transaction() as db:
+            db.execute(f"UPDATE claims SET {assignments} WHERE id = ?", (*changes.values(), claim_id))
+            if status is not None or note:
+                current = db.execute("SELECT status FROM claims WHERE id = ?", (claim_id,)).fetchone()
+                db.execute("INSERT INTO claim_history VALUES (?, ?, ?, ?)",
+                           (claim_id, _ts(now), current["status"], note))
+
+    def claims(self, statuses: Sequence[str] = ()) -> list[Claim]:
+        query = "SELECT * FROM claims"
+        if statuses:
+            query += f" WHERE status IN ({', '.join('?' * len(statuses))})"
+        rows = self.db.execute(query + " ORDER BY id", tuple(statuses))
+        return [self._claim(row) for row in rows]
+
+    def claim(self, claim_id: int) -> Claim | None:
+        row = self.db.execute("SELECT * FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        return self._claim(row) if row else None
+
+    def claim_history(self, claim_id: int) -> list[tuple[datetime, str, str]]:
+        rows = self.db.execute("SELECT at, status, note FROM claim_history WHERE claim_id = ? ORDER BY rowid",
+                               (claim_id,))
+        return [(datetime.fromisoformat(row["at"]), row["status"], row["note"]) for row in rows]
+
+    @staticmethod
+    def _claim(row: sqlite3.Row) -> Claim:
+        return Claim(
+            id=row["id"], order_id=row["order_id"], shipment=row["shipment"], track=row["track"],
+            step=row["step"], status=row["status"], held=row["held"], delivery=row["delivery"],
+            language=row["language"], subject=row["subject"], body=row["body"], message_id=row["message_id"],
+            evidence=json.loads(row["evidence"]), created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]), sent_at=_dt(row["sent_at"]),
+        )

@@ -1,0 +1,85 @@
+"""One sync pass: new mail from the mailbox into the state file, one message at a time.
+
+The folder's cursor moves in the same transaction that records a message, so an interrupted pass resumes after
+the last message it recorded, and a message is never recorded twice (its identity is the Message-ID).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+import parsers
+from daemon.config import Config
+from daemon.imap import FolderState
+from daemon.store import Store
+from parsers.marketplaces import sender_domains
+from parsers.model import Status
+
+log = structlog.get_logger("lateclaim.sync")
+
+
+class MailSource(Protocol):
+    def folders_to_read(self) -> list[str]: ...
+
+    def scan(
+        self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str]
+    ) -> FolderState: ...
+
+    def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]: ...
+
+
+@dataclass
+class SyncSummary:
+    folders: int = 0
+    fetched: int = 0
+    known: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
+    interrupted: bool = False
+
+    @property
+    def new(self) -> int:
+        return sum(self.statuses.values())
+
+
+def ingest(
+    source: MailSource, store: Store, config: Config, now: datetime, stop: threading.Event | None = None
+) -> SyncSummary:
+    summary = SyncSummary()
+    domains = sender_domains()
+    for folder in source.folders_to_read():
+        summary.folders += 1
+        cursor = store.cursor(folder)
+        state = source.scan(folder, cursor.uidvalidity, cursor.last_uid, domains)
+        if cursor.uidvalidity is not None and state.uidvalidity != cursor.uidvalidity:
+            log.warning("uidvalidity_changed", folder=folder, old=cursor.uidvalidity, new=state.uidvalidity)
+        for uid, raw in source.fetch(folder, state.uids):
+            summary.fetched += 1
+            result = parsers.parse(raw, recipient_tz=config.rules.timezone, authserv_ids=config.rules.authserv_ids)
+            added = store.ingest(folder, state.uidvalidity, uid, result, parsers.PARSER_VERSION, now)
+            if not added:
+                summary.known += 1
+            else:
+                summary.statuses[result.status.value] += 1
+                _log_message(folder, uid, result.message.message_id, result.status, result.reason)
+            if stop is not None and stop.is_set():
+                summary.interrupted = True
+                return summary
+        if state.uids:
+            continue
+        if cursor.uidvalidity != state.uidvalidity:
+            store.advance(folder, state.uidvalidity, 0, now)  # remember the folder's identity even when empty
+    return summary
+
+
+def _log_message(folder: str, uid: int, message_id: str, status: Status, reason: str) -> None:
+    # Ids only: the subject and body of a mail are personal data and never go to the log.
+    if status is Status.QUARANTINED:
+        log.warning("message_quarantined", folder=folder, uid=uid, message_id=message_id, reason=reason)
+    else:
+        log.debug("message_ingested", folder=folder, uid=uid, message_id=message_id, status=status.value)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from daemon.store import SCHEMA_VERSION, Store, StoreError
+from parsers.model import DateWindow, Event, EventKind, MessageInfo, ParseResult, Status
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def result(message_id: str = "a@example.com", *, promise: DateWindow | None = None) -> ParseResult:
+    message = MessageInfo(message_id, "Shipped: a lamp", datetime(2026, 11, 18, 8, 0, tzinfo=UTC),
+                          "shipment-tracking@amazon.fr", True)
+    event = Event(EventKind.SHIPPED, "amazon.fr", "fr", ("171-5302846-9915233",), promise=promise,
+                  previous_promise=DateWindow(None, date(2026, 11, 21)), evidence="Arrivée : lundi 23 novembre",
+                  pattern="fr.arrival", shipment="2")
+    return ParseResult(Status.PARSED, message, (event,))
+
+
+def test_a_new_file_is_private_in_wal_mode_at_the_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "lateclaim.db"
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_reopening_keeps_everything_and_migrates_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "lateclaim.db"
+    with Store(path) as store:
+        store.ingest("INBOX", 7, 3, result(), "1", NOW)
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.message_counts() == {"parsed": 1}
+
+
+def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lateclaim.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer lateclaim"):
+        Store(path)
+
+
+def test_events_round_trip_exactly(tmp_path: Path) -> None:
+    original = result(promise=DateWindow(date(2026, 11, 22), date(2026, 11, 23)))
+    with Store(tmp_path / "s.db") as store:
+        store.ingest("INBOX", 7, 3, original, "1", NOW)
+        [sighting] = store.sightings()
+    assert sighting.event == original.events[0]
+    assert sighting.message == original.message
+
+
+def test_ingest_is_idempotent_and_moves_the_cursor(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        assert store.cursor("INBOX").last_uid == 0
+        assert store.ingest("INBOX", 7, 3, result(), "1", NOW) is True
+        assert store.ingest("[Gmail]/All Mail", 9, 40, result(), "1", NOW) is False  # same Message-ID elsewhere
+        assert store.cursor("INBOX").uidvalidity == 7 and store.cursor("INBOX").last_uid == 3
+        assert store.cursor("[Gmail]/All Mail").last_uid == 40
+        assert len(store.sightings()) == 1
+
+
+def test_one_claim_per_shipment_track_and_step(tmp_path: Path) -> None:
+    fields = dict(order_id="171-5302846-9915233", shipment="1", track="A", step=1, status="queued", held="",
+                  language="fr", subject="Retard", body="Bonjour", evidence={"promise": "x"}, now=NOW)
+    with Store(tmp_path / "s.db") as store:
+        first = store.add_claim(message_id="<1@lateclaim>", **fields)  # type: ignore[arg-type]
+        again = store.add_claim(message_id="<2@lateclaim>", **fields)  # type: ignore[arg-type]
+        assert first is not None and again is None
+        store.update_claim(first, NOW, status="drafted", delivery="done", note="put in Drafts")
+        claim = store.claim(first)
+        assert claim is not None and claim.status == "drafted" and claim.delivery == "done"
+        assert [status for _, status, _ in store.claim_history(first)] == ["queued", "drafted"]
+        assert claim.to_json()["status"] == "drafted"
