@@ -62,12 +62,12 @@ class MailboxConfig:
 
 @dataclass(frozen=True)
 class StateConfig:
-    path: Path = Path("~/.local/state/lateclaim/lateclaim.db").expanduser()
+    path: Path = Path("~/.local/state/lateclaim/lateclaim.db").expanduser()  # noqa: RUF009 - immutable
 
 
 @dataclass(frozen=True)
 class RulesConfig:
-    timezone: ZoneInfo = ZoneInfo("Europe/Paris")
+    timezone: ZoneInfo = ZoneInfo("Europe/Paris")  # noqa: RUF009 - immutable and cached
     grace_days: int = 0
     trust_unauthenticated: bool = False
     authserv_ids: tuple[str, ...] = ("mx.google.com",)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.config import Config
-from daemon.outbox import Outbox, deliver, new_message_id
-from daemon.store import Store
 from rules.claims import ClaimDecision, PastClaim, decide
 from rules.policy import Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import Verdict, verdict
+
+from daemon.config import Config
+from daemon.outbox import Outbox, deliver, new_message_id
+from daemon.store import Store
 
 
 def policy_of(config: Config) -> Policy:

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from daemon.store import Claim
-from parsers.model import DateWindow, Event, ParseResult
 from rules.timeline import Shipment
 from rules.verdict import Verdict
+
+from daemon.store import Claim
+from parsers.model import DateWindow, Event, ParseResult
 
 
 def _window(window: DateWindow | None) -> str:

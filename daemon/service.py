@@ -41,7 +41,7 @@ class Service:
             log.error("sync_failed", error=str(exc))
             notify(f"STATUS=Last sync failed: {exc}")
             return
-        except Exception:  # noqa: BLE001 - one failed pass must not end the daemon; the next one retries
+        except Exception:
             log.exception("sync_crashed")
             return
         notify(f"STATUS=Synced at {clock.now():%Y-%m-%d %H:%M} UTC: {result.sync.new} new messages, "

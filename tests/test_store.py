@@ -69,8 +69,9 @@ def test_ingest_is_idempotent_and_moves_the_cursor(tmp_path: Path) -> None:
 
 
 def test_one_claim_per_shipment_track_and_step(tmp_path: Path) -> None:
-    fields = dict(order_id="171-5302846-9915233", shipment="1", track="A", step=1, status="queued", held="",
-                  language="fr", subject="Retard", body="Bonjour", evidence={"promise": "x"}, now=NOW)
+    fields = {"order_id": "171-5302846-9915233", "shipment": "1", "track": "A", "step": 1, "status": "queued",
+              "held": "", "language": "fr", "subject": "Retard", "body": "Bonjour", "evidence": {"promise": "x"},
+              "now": NOW}
     with Store(tmp_path / "s.db") as store:
         first = store.add_claim(message_id="<1@lateclaim>", **fields)  # type: ignore[arg-type]
         again = store.add_claim(message_id="<2@lateclaim>", **fields)  # type: ignore[arg-type]

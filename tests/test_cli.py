@@ -1,0 +1,137 @@
+"""The command line as a user meets it: help, the demo, parse, orders and claims, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import build_parser, main
+from daemon.demo import SAMPLE_MAILBOX
+
+ON_TIME, LATE, UNDELIVERED, SPOOFED = (
+    "402-7461938-2058316", "171-5302846-9915233", "203-8841957-6620374", "405-0000000-1234567")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_every_command_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    top = capsys.readouterr().out
+    for name in ("run", "sync", "parse", "orders", "claims", "demo"):
+        assert name in top
+    subcommands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, sub in subcommands.items():
+        assert sub.description, f"{name} has no description"
+        assert "--config" in sub.format_help() or name == "demo"
+
+
+def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))
+    assert status == 0
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()[:3].isdigit()}
+    assert "on_time" in lines[ON_TIME]
+    assert "late" in lines[LATE] and "3 d" in lines[LATE]
+    assert "overdue" in lines[UNDELIVERED]
+    drafts = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(drafts) == 2
+    letters = [message_from_bytes(p.read_bytes()) for p in drafts]
+    assert {m["X-Lateclaim-Claim"].split()[1] for m in letters} == {LATE, UNDELIVERED}
+    assert all(m["Message-ID"] for m in letters)
+
+    config = str(tmp_path / "config.toml")
+    status, out, _ = run(capsys, "claims", "list", "--json", "--config", config)
+    claims = json.loads(out)
+    assert {(c["order_id"], c["track"], c["step"], c["status"]) for c in claims} == {
+        (LATE, "A", 1, "drafted"), (UNDELIVERED, "B", 1, "drafted")}
+    french = next(c for c in claims if c["order_id"] == LATE)
+    assert french["language"] == "fr"
+
+    status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))  # a second run adds nothing
+    assert status == 0 and "already known" in out
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def test_orders_json_follows_the_contract(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "demo", "--keep", str(tmp_path))
+    config = str(tmp_path / "config.toml")
+    status, out, _ = run(capsys, "orders", "--json", "--config", config, "--as-of", "2026-11-24T12:00")
+    assert status == 0
+    orders = {o["order_id"]: o for o in json.loads(out)}
+    assert set(orders[LATE]) == {"order_id", "shipment", "marketplace", "promised_start", "promised_end",
+                                 "delivered_on", "verdict", "days_late", "authenticated"}
+    assert orders[LATE] | {"shipment": None} == {
+        "order_id": LATE, "shipment": None, "marketplace": "amazon.fr", "promised_start": "2026-11-16",
+        "promised_end": "2026-11-16", "delivered_on": "2026-11-19", "verdict": "late", "days_late": 3,
+        "authenticated": True}
+    assert orders[SPOOFED]["authenticated"] is False
+    # Replayed as of a day before the promise, the undelivered parcel was still pending.
+    _, out, _ = run(capsys, "orders", "--json", "--config", config, "--as-of", "2026-11-16")
+    assert {o["order_id"]: o["verdict"] for o in json.loads(out)}[UNDELIVERED] == "pending"
+
+
+def test_parse_json_needs_no_config(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                    tmp_path: Path) -> None:
+    monkeypatch.setenv("LATECLAIM_CONFIG", str(tmp_path / "absent.toml"))
+    files = [SAMPLE_MAILBOX / name for name in ("06_fr_livre_lampe.eml", "09_newsletter.eml",
+                                                "10_spoof_expedie.eml")]
+    status, out, _ = run(capsys, "parse", "--json", *map(str, files))
+    assert status == 0
+    delivered, newsletter, spoof = (json.loads(line) for line in out.splitlines())
+    assert delivered["file"] == str(files[0]) and delivered["status"] == "parsed"
+    assert delivered["authenticated"] is True
+    assert delivered["events"][0]["kind"] == "delivered"
+    assert delivered["events"][0]["delivered_on"] == "2026-11-19"
+    assert newsletter["status"] == "ignored" and newsletter["reason"]
+    assert spoof["authenticated"] is False
+
+
+def test_parse_explains_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "parse", str(SAMPLE_MAILBOX / "05_fr_expedie_lampe.eml"))
+    assert status == 0
+    assert "promised: 2026-11-16" in out and "evidence:" in out and "pattern" in out
+
+
+def test_parse_reports_an_unreadable_file_and_goes_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, out, err = run(capsys, "parse", "--json", str(tmp_path / "missing.eml"),
+                           str(SAMPLE_MAILBOX / "09_newsletter.eml"))
+    assert status == 1
+    assert "missing.eml: cannot read" in err
+    assert json.loads(out)["status"] == "ignored"
+
+
+def test_a_broken_config_is_explained(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[mailbox]\nport = 99999\n[claims]\nmode = "shout"\n')
+    status, _, err = run(capsys, "orders", "--config", str(config))
+    assert status == 2
+    assert f"{config}: mailbox.port: expected a whole number from 1 to 65535" in err
+    assert f'{config}: claims.mode: expected one of "draft", "review", "send"' in err
+
+
+def test_sync_without_credentials_says_which_keys_are_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[state]\npath = "{tmp_path / "s.db"}"\n')
+    status, _, err = run(capsys, "sync", "--once", "--config", str(config))
+    assert status == 2
+    assert "mailbox.username" in err and "mailbox.password_file or mailbox.password_command" in err
+
+
+def test_claims_show_needs_an_existing_id(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "demo", "--keep", str(tmp_path))
+    status, _, err = run(capsys, "claims", "show", "99", "--config", str(tmp_path / "config.toml"))
+    assert status == 2 and "no claim 99" in err
+    status, out, _ = run(capsys, "claims", "show", "1", "--config", str(tmp_path / "config.toml"))
+    assert status == 0 and "Evidence:" in out and "History:" in out
