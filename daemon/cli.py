@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--json", action="store_true", help="JSON output (README)")
     claims.set_defaults(handler=cmd_claims)
 
+    doctor = command("doctor", "check the configuration, the state file, the password, the servers",
+                     "Checks the configuration, the state file and its permissions, the clock and zone, the "
+                     "password, the IMAP connection (TLS, login), the folders lateclaim will read and the Drafts "
+                     'folder; with mode = "send", the SMTP login too. Says what to fix; exits 1 if anything '
+                     "failed.")
+    doctor.set_defaults(handler=cmd_doctor)
+
     demo = commands.add_parser(
         "demo", help="the whole pipeline on a bundled sample mailbox, no account needed",
         description="Runs lateclaim on a bundled sample mailbox (French and English emails written for "
@@ -247,6 +254,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(missing)
     logs.configure(config.log.level, config.log.format)
     return run(config)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from daemon.doctor import Doctor, Finding
+
+    config = load_config(args)
+
+    def say(finding: Finding) -> None:
+        print(f"{finding.level:<4}  {finding.check:<16} {finding.detail}")
+
+    return Doctor(config, clock.now(), say).run()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from daemon.config import is_loopback
@@ -24,29 +26,37 @@ class SmtpSettings:
     timeout: float = 60.0
 
 
-def _context(settings: SmtpSettings) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=settings.ca_file)
-
-
-def send(settings: SmtpSettings, raw: bytes, sender: str, recipients: list[str]) -> None:
-    """Hand one message to the server. Raises SmtpError saying what failed, never with the password."""
-    where = f"{settings.host}:{settings.port}"
+@contextmanager
+def _session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """A connected, logged-in client. Errors become SmtpError saying what failed, never with the password."""
+    where = f"SMTP {settings.host}:{settings.port}"
     if settings.security == "plain" and not is_loopback(settings.host):
-        raise SmtpError(f"SMTP {where}: plain is refused for a non-loopback host (use tls or starttls)")
+        raise SmtpError(f"{where}: plain is refused for a non-loopback host (use tls or starttls)")
+    context = ssl.create_default_context(cafile=settings.ca_file)
     try:
         client: smtplib.SMTP
         if settings.security == "tls":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                      context=_context(settings))
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
             if settings.security == "starttls":
-                client.starttls(context=_context(settings))
+                client.starttls(context=context)
             if settings.username:
                 client.login(settings.username, settings.password)
-            client.sendmail(sender, recipients, raw)
+            yield client
     except smtplib.SMTPAuthenticationError:
-        raise SmtpError(f"SMTP {where}: login failed for {settings.username}") from None
+        raise SmtpError(f"{where}: login failed for {settings.username}") from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise SmtpError(f"SMTP {where}: {exc}") from None
+        raise SmtpError(f"{where}: {exc}") from None
+
+
+def send(settings: SmtpSettings, raw: bytes, sender: str, recipients: list[str]) -> None:
+    with _session(settings) as client:
+        client.sendmail(sender, recipients, raw)
+
+
+def login_only(settings: SmtpSettings) -> None:
+    """Connect and log in, send nothing (`lateclaim doctor`)."""
+    with _session(settings):
+        pass

@@ -1,0 +1,116 @@
+"""`lateclaim doctor`: checks everything lateclaim needs, and says what to fix.
+
+Each check prints one line, "ok", "warn" or "FAIL", with what was found and, when something is wrong, what to
+do. Checks that need an earlier one (login needs the password) are skipped when it failed.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from daemon.config import Config, Secret
+from daemon.imap import ImapMailbox, MailboxError
+from daemon.pipeline import imap_settings
+from daemon.secrets import SecretError, read_secret, resolve_file
+from daemon.smtp import SmtpError, SmtpSettings, login_only
+from daemon.store import Store, StoreError
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | warn | FAIL
+    check: str
+    detail: str
+
+
+class Doctor:
+    def __init__(self, config: Config, now: datetime, say: Callable[[Finding], None]) -> None:
+        self.config = config
+        self.now = now
+        self.say = say
+        self.failures = 0
+
+    def report(self, level: str, check: str, detail: str) -> None:
+        self.failures += level == "FAIL"
+        self.say(Finding(level, check, detail))
+
+    def run(self) -> int:
+        self.report("ok", "config", f"{self.config.source} is valid")
+        self.check_state()
+        self.check_clock()
+        password = self.check_secret(self.config.mailbox.password, "mailbox password")
+        if password is not None:
+            self.check_mailbox()
+        if self.config.claims.mode == "send":
+            smtp_password = self.check_secret(self.config.smtp.password, "smtp password")
+            if smtp_password is not None:
+                self.check_smtp(smtp_password)
+        return 1 if self.failures else 0
+
+    def check_state(self) -> None:
+        path = self.config.state.path
+        try:
+            with Store(path) as store:
+                version = store.schema_version
+        except StoreError as exc:
+            self.report("FAIL", "state", f"{exc}; check that the directory exists and is writable")
+            return
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            self.report("warn", "state", f"{path} is readable by others (mode {mode:o}): chmod 600 {path}")
+        else:
+            self.report("ok", "state", f"{path} (schema {version}, mode {mode:o})")
+
+    def check_clock(self) -> None:
+        zone = self.config.rules.timezone
+        local = self.now.astimezone(zone)
+        self.report("ok", "clock", f"now {local:%Y-%m-%d %H:%M} {zone.key}; deadlines are evaluated in this zone")
+
+    def check_secret(self, secret: Secret, what: str) -> str | None:
+        try:
+            value = read_secret(secret, what)
+        except SecretError as exc:
+            self.report("FAIL", what, str(exc))
+            return None
+        if secret.file is not None:
+            path = resolve_file(secret.file)
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                self.report("warn", what, f"{path} is readable by others (mode {mode:o}): chmod 600 {path}")
+                return value
+            self.report("ok", what, f"read from {path}")
+        else:
+            self.report("ok", what, f"printed by {secret.command[0]!r}")
+        return value
+
+    def check_mailbox(self) -> None:
+        box = self.config.mailbox
+        where = f"{box.security} {box.host}:{box.port} as {box.username}"
+        try:
+            with ImapMailbox(imap_settings(self.config)) as mailbox:
+                self.report("ok", "imap", f"connected and logged in ({where})")
+                folders = mailbox.folders_to_read()
+                self.report("ok", "folders", "will read " + ", ".join(folders))
+                if self.config.claims.mode == "draft":
+                    self.report("ok", "drafts", f"claims will be drafted in {mailbox.drafts_folder()}")
+                sent = mailbox.sent_folder()
+                if sent:
+                    self.report("ok", "sent", f"sent claims will be recognised in {sent}")
+                else:
+                    self.report("warn", "sent", "no \\Sent folder: claims you send cannot be followed")
+        except MailboxError as exc:
+            self.report("FAIL", "imap", f"{exc} ({where})")
+
+    def check_smtp(self, password: str) -> None:
+        smtp = self.config.smtp
+        settings = SmtpSettings(smtp.host, smtp.port, smtp.security, smtp.username, password)
+        try:
+            login_only(settings)
+        except SmtpError as exc:
+            self.report("FAIL", "smtp", str(exc))
+            return
+        self.report("ok", "smtp", f"connected and logged in ({smtp.security} {smtp.host}:{smtp.port})")
+
