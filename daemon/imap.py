@@ -1,0 +1,169 @@
+"""The IMAP mailbox: read-only scans and fetches, and drafts appended to the \\Drafts folder.
+
+Reading never changes the mailbox: folders are opened with EXAMINE (read-only) and bodies fetched with
+BODY.PEEK[], so no message is marked \\Seen. Only Amazon mail is downloaded: the server filters by sender
+first. Folders are found by their special-use flag (\\All, \\Drafts, \\Sent), whatever their localized names.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import ALL, DRAFTS, SENT
+
+from daemon.config import is_loopback
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be used; the message says which server and what failed, never the password."""
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    security: str  # tls | starttls | plain
+    username: str
+    password: str
+    folders: tuple[str, ...] = ()
+    ca_file: str | None = None
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class FolderState:
+    folder: str
+    uidvalidity: int
+    uids: tuple[int, ...]  # new UIDs (> the cursor) from Amazon senders, ascending
+
+
+def sender_criteria(domains: Sequence[str]) -> list[Any]:
+    """`OR FROM a OR FROM b FROM c` as imapclient criteria: FROM matches a substring of the From header."""
+    criteria: list[Any] = ["FROM", domains[-1]]
+    for domain in reversed(domains[:-1]):
+        criteria = ["OR", "FROM", domain, criteria]
+    return criteria
+
+
+class ImapMailbox:
+    def __init__(self, settings: ImapSettings) -> None:
+        self.settings = settings
+        self.where = f"{settings.host}:{settings.port}"
+        self._client: IMAPClient | None = None
+        self._special: dict[bytes, str | None] = {}
+
+    # -- connection -----------------------------------------------------------------------------------
+
+    def _context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.settings.ca_file)
+
+    def __enter__(self) -> ImapMailbox:
+        s = self.settings
+        if s.security == "plain" and not is_loopback(s.host):
+            raise MailboxError(f"IMAP {self.where}: plain is refused for a non-loopback host (use tls or starttls)")
+        try:
+            if s.security == "tls":
+                client = IMAPClient(s.host, s.port, ssl=True, ssl_context=self._context(), timeout=s.timeout)
+            else:
+                client = IMAPClient(s.host, s.port, ssl=False, timeout=s.timeout)
+                if s.security == "starttls":
+                    client.starttls(self._context())
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(f"IMAP {self.where}: cannot connect: {exc}") from None
+        try:
+            client.login(s.username, s.password)
+        except LoginError:
+            client.shutdown()
+            raise MailboxError(f"IMAP {self.where}: login failed for {s.username} (check the password)") from None
+        except (OSError, IMAPClientError) as exc:
+            client.shutdown()
+            raise MailboxError(f"IMAP {self.where}: login failed: {exc}") from None
+        self._client = client
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except (OSError, IMAPClientError):
+            client.shutdown()
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise MailboxError(f"IMAP {self.where}: not connected")
+        return self._client
+
+    def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxError(f"IMAP {self.where}: {what} failed: {exc}") from None
+
+    # -- folders --------------------------------------------------------------------------------------
+
+    def _special_folder(self, flag: bytes) -> str | None:
+        # find_special_folder lists every folder on each call: ask once per connection.
+        if flag not in self._special:
+            self._special[flag] = self._call("LIST", self.client.find_special_folder, flag)
+        return self._special[flag]
+
+    def folders_to_read(self) -> list[str]:
+        if self.settings.folders:
+            return list(self.settings.folders)
+        return [self._special_folder(ALL) or "INBOX"]
+
+    def drafts_folder(self) -> str:
+        folder = self._special_folder(DRAFTS)
+        if folder is None:
+            raise MailboxError(f"IMAP {self.where}: no folder is flagged \\Drafts; on Gmail, tick 'Show in IMAP' "
+                               "for Drafts in Settings, Labels")
+        return folder
+
+    def sent_folder(self) -> str | None:
+        return self._special_folder(SENT)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def _examine(self, folder: str) -> int:
+        info = self._call(f"EXAMINE {folder}", self.client.select_folder, folder, readonly=True)
+        return int(info[b"UIDVALIDITY"])
+
+    def scan(self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str]) -> FolderState:
+        current = self._examine(folder)
+        start = last_uid if uidvalidity == current else 0
+        criteria = ["UID", f"{start + 1}:*", *sender_criteria(sender_domains)]
+        uids = self._call(f"SEARCH in {folder}", self.client.search, criteria)
+        # `UID n:*` always matches the highest UID, even below n: keep only what is really new.
+        return FolderState(folder, current, tuple(sorted(uid for uid in uids if uid > start)))
+
+    def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
+        if not uids:
+            return
+        self._examine(folder)
+        for first in range(0, len(uids), batch):
+            chunk = list(uids[first:first + batch])
+            found = self._call(f"FETCH in {folder}", self.client.fetch, chunk, ["BODY.PEEK[]"])
+            for uid in chunk:
+                data = found.get(uid)
+                if data is not None and b"BODY[]" in data:
+                    yield uid, bytes(data[b"BODY[]"])
+
+    def contains_message_id(self, folder: str, message_id: str) -> bool:
+        self._examine(folder)
+        quoted = message_id if message_id.startswith("<") else f"<{message_id}>"
+        return bool(self._call(f"SEARCH in {folder}", self.client.search, ["HEADER", "Message-ID", quoted]))
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def append_draft(self, raw: bytes) -> None:
+        folder = self.drafts_folder()
+        self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Draft", b"\\Seen"])

@@ -1,0 +1,25 @@
+"""Fixtures shared by the suite: a real Dovecot for the session, a fresh account per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers.dovecot import Account, Dovecot
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    server = Dovecot(Path(tmp_path_factory.mktemp("dovecot"))).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def imap_account(dovecot: Dovecot) -> Account:
+    """A user of the session's Dovecot that no other test has touched."""
+    return dovecot.new_account()

@@ -1,0 +1,89 @@
+"""daemon.imap against a real Dovecot: read-only, filtered by sender, UIDVALIDITY-aware, drafts appended once."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.imap import ImapMailbox, ImapSettings, MailboxError
+from tests.servers.dovecot import Account, Dovecot
+
+AMAZON = ["amazon.fr", "amazon.com", "amazon.co.uk"]
+
+
+def email(sender: str, subject: str, message_id: str) -> bytes:
+    return (f"From: {sender}\r\nTo: someone@example.com\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n"
+            "Date: Mon, 16 Nov 2026 09:00:00 +0000\r\n\r\nCommande n° 402-1234567-7654321\r\n").encode()
+
+
+def settings(account: Account, security: str = "tls", **changes: object) -> ImapSettings:
+    port = account.tls_port if security == "tls" else account.port
+    base = ImapSettings("127.0.0.1", port, security, account.username, account.password, ca_file=account.ca_file)
+    return ImapSettings(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls", "plain"])
+def test_each_security_mode_logs_in(imap_account: Account, security: str) -> None:
+    with ImapMailbox(settings(imap_account, security)) as mailbox:
+        assert mailbox.folders_to_read() == ["INBOX"]  # no \All folder on this server
+
+
+def test_plain_is_refused_for_a_remote_host_before_connecting(imap_account: Account) -> None:
+    with pytest.raises(MailboxError, match="plain is refused"), \
+            ImapMailbox(settings(imap_account, "plain", host="imap.example.com")):
+        pass
+
+
+def test_a_wrong_password_names_the_user_and_server_but_not_the_password(imap_account: Account) -> None:
+    with pytest.raises(MailboxError) as info, \
+            ImapMailbox(settings(imap_account, password="not-the-password-42")):
+        pass
+    text = str(info.value)
+    assert imap_account.username in text and f"127.0.0.1:{imap_account.tls_port}" in text
+    assert "not-the-password-42" not in text
+
+
+def test_scan_returns_new_amazon_mail_only_and_reading_marks_nothing_seen(
+    dovecot: Dovecot, imap_account: Account
+) -> None:
+    user = imap_account.username
+    dovecot.deliver(user, email('"Amazon.fr" <shipment-tracking@amazon.fr>', "Expédié", "a1@amazonses.com"))
+    dovecot.deliver(user, email("friend@example.org", "Lunch?", "f1@example.org"))
+    dovecot.deliver(user, email('"Amazon.com" <auto-confirm@amazon.com>', "Ordered", "a2@amazonses.com"))
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        state = mailbox.scan("INBOX", None, 0, AMAZON)
+        assert state.uids == (1, 3)
+        fetched = dict(mailbox.fetch("INBOX", state.uids))
+        assert b"a1@amazonses.com" in fetched[1] and b"a2@amazonses.com" in fetched[3]
+        again = mailbox.scan("INBOX", state.uidvalidity, 3, AMAZON)
+        assert again.uids == ()  # `UID 4:*` still matches UID 3 on the server: filtered out
+    assert not any(b"\\Seen" in flags for flags in dovecot.flags(user, "INBOX").values())
+
+
+def test_a_changed_uidvalidity_scans_from_the_start(dovecot: Dovecot, imap_account: Account) -> None:
+    user = imap_account.username
+    dovecot.deliver(user, email("order-update@amazon.fr", "Livré", "d1@amazonses.com"))
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        first = mailbox.scan("INBOX", None, 0, AMAZON)
+    dovecot.set_uidvalidity(user, "INBOX", first.uidvalidity + 1000)
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        after = mailbox.scan("INBOX", first.uidvalidity, 1, AMAZON)
+    assert after.uidvalidity == first.uidvalidity + 1000
+    assert after.uids == (1,)
+
+
+def test_a_draft_lands_in_the_drafts_folder_flagged_and_findable(dovecot: Dovecot, imap_account: Account) -> None:
+    raw = email("me@example.com", "Retard de livraison", "claim-1@lateclaim")
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        drafts = mailbox.drafts_folder()
+        assert drafts == "[Gmail]/Drafts"
+        assert mailbox.sent_folder() == "[Gmail]/Sent Mail"
+        assert not mailbox.contains_message_id(drafts, "claim-1@lateclaim")
+        mailbox.append_draft(raw)
+        assert mailbox.contains_message_id(drafts, "<claim-1@lateclaim>")
+    [flags] = dovecot.flags(imap_account.username, "[Gmail]/Drafts").values()
+    assert b"\\Draft" in flags
+
+
+def test_configured_folders_are_read_as_given(imap_account: Account) -> None:
+    with ImapMailbox(settings(imap_account, folders=("INBOX", "[Gmail]/Spam"))) as mailbox:
+        assert mailbox.folders_to_read() == ["INBOX", "[Gmail]/Spam"]
