@@ -1,0 +1,52 @@
+"""The Amazon marketplaces lateclaim knows, read from data/marketplaces.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    domain: str
+    country: str  # ISO 3166 code: which consumer law applies
+    languages: tuple[str, ...]
+    zone: ZoneInfo
+
+
+@cache
+def all_marketplaces() -> dict[str, Marketplace]:
+    data = tomllib.loads((files("parsers") / "data" / "marketplaces.toml").read_text(encoding="utf-8"))
+    return {
+        domain: Marketplace(domain, entry["country"], tuple(entry["languages"]), ZoneInfo(entry["zone"]))
+        for domain, entry in data["marketplace"].items()
+    }
+
+
+def sender_domains() -> list[str]:
+    """Every marketplace domain: what the IMAP search asks the server to filter on."""
+    return list(all_marketplaces())
+
+
+def marketplace_of(address_or_domain: str) -> Marketplace | None:
+    """The marketplace an address belongs to: its domain or a subdomain of it (bounces.amazon.fr), exactly."""
+    domain = address_or_domain.rpartition("@")[2].strip().lower().rstrip(".")
+    known = all_marketplaces()
+    while domain:
+        if domain in known:
+            return known[domain]
+        _, _, domain = domain.partition(".")
+    return None
+
+
+def home_zone(domain: str) -> ZoneInfo:
+    found = all_marketplaces().get(domain)
+    return found.zone if found else ZoneInfo("UTC")
+
+
+def country(domain: str) -> str:
+    found = all_marketplaces().get(domain)
+    return found.country if found else ""
