@@ -48,7 +48,7 @@ def demo_config(workdir: Path) -> Config:
     return Config(
         state=StateConfig(path=workdir / "lateclaim.db"),
         rules=RulesConfig(timezone=ZoneInfo("Europe/Paris")),
-        claims=ClaimsConfig(mode="draft", sender=DEMO_ADDRESS),
+        claims=ClaimsConfig(mode="draft", sender=DEMO_ADDRESS, signature="Camille Martin"),
         source=workdir / "config.toml",
     )
 
@@ -68,9 +68,11 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
     with Store(config.state.path) as store:
         result = run_pass(mailbox, outbox, store, config, AS_OF)
         counts = result.sync.statuses
-        print(f"Read {result.sync.fetched} emails: {counts['parsed']} Amazon shipment emails, "
-              f"{counts['ignored']} ignored, {counts['quarantined']} quarantined"
-              + (f", {result.sync.known} already known" if result.sync.known else "") + ".\n")
+        if result.sync.fetched:
+            print(f"Read {result.sync.fetched} emails: {counts['parsed']} Amazon shipment emails, "
+                  f"{counts['ignored']} ignored, {counts['quarantined']} quarantined.\n")
+        else:
+            print(f"No new email since the last run on {config.state.path}: nothing read, nothing drafted.\n")
         print("Shipments:")
         print(_indent(order_rows(shipments_with_verdicts(store, config, AS_OF))))
         print("\nClaims:")

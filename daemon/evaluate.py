@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from daemon.config import Config
+from daemon.outbox import Outbox, deliver, new_message_id
+from daemon.store import Store
 from rules.claims import ClaimDecision, PastClaim, decide
 from rules.policy import Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import Verdict, verdict
-
-from daemon.config import Config
-from daemon.outbox import Outbox, deliver, new_message_id
-from daemon.store import Store
 
 
 def policy_of(config: Config) -> Policy:
@@ -57,7 +56,9 @@ def record_decisions(store: Store, config: Config, now: datetime) -> Evaluation:
     shipments = timelines(store.sightings())
     decisions = decide(shipments, now, policy_of(config), history(store))
     waiting = {(c.order_id, c.shipment, c.track, c.step): c for c in store.claims(["queued"]) if c.held}
-    created, held, released = [], [], []
+    created: list[int] = []
+    held: list[int] = []
+    released: list[int] = []
     for d in decisions:
         existing = waiting.get((d.order_id, d.shipment, d.track, d.step))
         if existing is not None:

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from rules.timeline import Shipment
-from rules.verdict import Verdict
-
 from daemon.store import Claim
 from parsers.model import DateWindow, Event, ParseResult
+from rules.timeline import Shipment
+from rules.verdict import Verdict
 
 
 def _window(window: DateWindow | None) -> str:

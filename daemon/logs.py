@@ -31,7 +31,9 @@ class _PriorityJSON:
 
     def __call__(self, logger: Any, name: str, event: dict[str, Any]) -> str:
         priority = event.pop("_priority", 6)
-        return f"<{priority}>{self.json(logger, name, event)}"
+        rendered = self.json(logger, name, event)
+        text = rendered.decode() if isinstance(rendered, bytes) else rendered
+        return f"<{priority}>{text}"
 
 
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:

@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rules.timeline import Sighting
-
 from daemon.records import event_from_record, event_to_record
 from parsers.model import MessageInfo, ParseResult, Status
+from rules.timeline import Sighting
 
 # Each entry migrates the schema from version i to i + 1. Never edit a released entry: add one.
 MIGRATIONS: tuple[str, ...] = (

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from parsers.marketplaces import sender_domains
 
 import parsers
 from daemon.config import Config
 from daemon.imap import FolderState
 from daemon.store import Store
+from parsers.marketplaces import sender_domains
 from parsers.model import Status
 
 log = structlog.get_logger("lateclaim.sync")

@@ -1,1 +1,60 @@
-"""Bytes of one email in, typed events out. Pure: no I/O, no clock, no logging."""
+"""Bytes of one email in, typed events out. Pure: no I/O, no clock, no logging.
+
+`parse(raw)` never raises: a message it cannot read is returned QUARANTINED with the reason, mail that is not an
+Amazon shipment email IGNORED with the reason.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from parsers.amazon import detect_language, events, kind_of
+from parsers.auth import authenticated
+from parsers.marketplaces import marketplace_of
+from parsers.mime import Mail, identity, message_or_none, read, unwrap_forward
+from parsers.model import MessageInfo, ParseResult, Status
+from parsers.phrases import phrases
+
+PARSER_VERSION = "1"
+MAX_BYTES = 10 * 1024 * 1024  # no shipment email comes near this; a larger one is not worth the memory
+
+
+def _info(mail: Mail, auth: bool | None) -> MessageInfo:
+    return MessageInfo(mail.message_id, mail.subject, mail.sent_at, mail.sender, auth, mail.forwarded)
+
+
+def parse(raw: bytes, *, recipient_tz: ZoneInfo | None = None,
+          authserv_ids: tuple[str, ...] = ("mx.google.com",)) -> ParseResult:
+    if len(raw) > MAX_BYTES:
+        return ParseResult(Status.QUARANTINED, MessageInfo(identity(raw, None)),
+                           reason=f"too large: {len(raw)} bytes (the limit is {MAX_BYTES})")
+    try:
+        return _parse(raw, recipient_tz, authserv_ids)
+    except Exception as exc:  # noqa: BLE001 - the contract: bad input is quarantined, never raised
+        return ParseResult(Status.QUARANTINED, MessageInfo(identity(raw, message_or_none(raw))),
+                           reason=f"unreadable: {type(exc).__name__}: {exc}"[:300])
+
+
+def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, ...]) -> ParseResult:
+    mail = read(raw)
+    auth = authenticated(mail.sender, mail.auth_headers, mail.arc_headers, authserv_ids)
+    marketplace = marketplace_of(mail.sender)
+    if marketplace is None:
+        inner = unwrap_forward(mail)
+        inner_marketplace = marketplace_of(inner.sender) if inner is not None else None
+        if inner is not None and inner_marketplace is not None:
+            # A forward is never authentic: the forwarder could have written anything.
+            mail, marketplace, auth = inner, inner_marketplace, (False if auth is not None else None)
+        else:
+            reason = "sender is not an Amazon marketplace domain" if mail.sender else "no sender"
+            return ParseResult(Status.IGNORED, _info(mail, auth), reason=reason)
+    if not mail.text.strip():
+        return ParseResult(Status.QUARANTINED, _info(mail, auth), reason="no readable text or HTML part",
+                           diagnostics=mail.notes)
+    language = detect_language(mail, marketplace)
+    kind, rule = kind_of(mail, phrases(language))
+    if kind is None:
+        return ParseResult(Status.IGNORED, _info(mail, auth), reason=rule, diagnostics=mail.notes)
+    zone = recipient_tz or marketplace.zone
+    found, notes = events(mail, marketplace, language, zone, kind, rule)
+    return ParseResult(Status.PARSED, _info(mail, auth), found, diagnostics=(*mail.notes, *notes))

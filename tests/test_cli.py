@@ -58,7 +58,7 @@ def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
     assert french["language"] == "fr"
 
     status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))  # a second run adds nothing
-    assert status == 0 and "already known" in out
+    assert status == 0 and "No new email since the last run" in out
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from daemon.imap import ImapMailbox
 
 from daemon.config import Config, load
 from daemon.demo import SAMPLE_MAILBOX
 from daemon.evaluate import record_decisions
+from daemon.imap import ImapMailbox
 from daemon.outbox import DraftsOutbox, compose
 from daemon.pipeline import imap_settings, sync_mailbox
 from daemon.store import Store

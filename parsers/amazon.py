@@ -1,0 +1,226 @@
+"""Amazon shipment emails, in every supported language: kind, order numbers, promise, delivery, items.
+
+The language is read from the content (an amazon.de account can be set to English); the kind from the subject,
+else from the body; the promise from the line a marker ("Arriving:", "Arrivée :", "Zustellung:") introduces,
+quoted as evidence. When a date cannot be pinned down the promise is left out: abstaining is better than a
+wrong claim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from parsers.dates import DateReader, Found, latest_time, local_date, resolve, window, year_from_weekday
+from parsers.marketplaces import Marketplace
+from parsers.mime import Mail
+from parsers.model import DateWindow, Event, EventKind
+from parsers.phrases import KIND_ORDER, Phrases, languages, phrases
+
+ORDER_ID = re.compile(r"(?<![\d-])(\d{3}-\d{7}-\d{7})(?![\d-])")
+COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|&copy;)\s*((?:19|20)\d\d)", re.I)
+SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Promise:
+    window: DateWindow
+    evidence: str
+    pattern: str
+    guaranteed: bool | None
+    previous: DateWindow | None = None
+
+
+def clean(text: str) -> str:
+    return SPACES.sub(" ", text).strip()
+
+
+def detect_language(mail: Mail, marketplace: Marketplace) -> str:
+    sample = f"{mail.subject}\n{mail.text[:4000]}".lower()
+    scores = {lang: sum(sample.count(w) for w in phrases(lang).detect) for lang in languages()}
+    best = max(scores.values())
+    if best == 0:
+        return next((lang for lang in marketplace.languages if lang in scores), "en")
+    leaders = [lang for lang, score in scores.items() if score == best]
+    return next((lang for lang in marketplace.languages if lang in leaders), leaders[0])
+
+
+def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
+    """The email's kind and the rule that said so; (None, reason) for Amazon mail that is not a shipment's."""
+    for kind in KIND_ORDER:
+        pattern = p.subject.get(kind)
+        if pattern is not None and pattern.search(mail.subject):
+            if kind == "shipped" and any(w in mail.text.lower() for w in p.body["delayed"]):
+                return EventKind.DELAYED, "body: delay wording in a shipment email"
+            return EventKind(kind), f"subject: {kind}"
+    body = mail.text.lower()
+    for kind in KIND_ORDER:
+        if any(phrase in body for phrase in p.body.get(kind, ())):
+            return EventKind(kind), f"body: {kind}"
+    subject = mail.subject.lower()
+    if any(word in subject for word in p.ignore):
+        return None, "Amazon email that is not about a shipment (marketing, account or review)"
+    return None, "Amazon email with no order, shipment or delivery wording"
+
+
+def order_ids(mail: Mail) -> tuple[str, ...]:
+    """Every order number shown, the visible ones first: contributors and templates differ between parts."""
+    seen: dict[str, None] = {}
+    for source in (mail.subject, mail.text, mail.html):
+        seen.update(dict.fromkeys(ORDER_ID.findall(source)))
+    return tuple(seen)
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in (raw.strip() for raw in text.splitlines()) if line]
+
+
+def _marker_hits(lines: list[str], markers: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
+    """(line index, end of the marker in the line, marker) for every marker occurrence, line by line."""
+    patterns = [(m, re.compile(rf"(?<!\w){re.escape(m)}(?!\w)", re.I)) for m in markers]
+    for index, line in enumerate(lines):
+        for marker, pattern in patterns:
+            for hit in pattern.finditer(line):
+                yield index, hit.end(), marker
+
+
+def _segment(lines: list[str], index: int, end: int) -> tuple[str, str]:
+    """The text a marker introduces: the rest of its line, or the next line when the marker ends its line.
+    Returns (segment, evidence) where evidence is the marker's line(s) as written."""
+    rest = lines[index][end:].lstrip(" :：-–\u00a0")
+    if rest:
+        return rest, lines[index]
+    if index + 1 < len(lines):
+        return lines[index + 1], f"{lines[index]} {lines[index + 1]}"
+    return "", lines[index]
+
+
+class Reader:
+    def __init__(self, mail: Mail, language: str, zone: ZoneInfo) -> None:
+        self.mail = mail
+        self.p = phrases(language)
+        self.dates = DateReader(language)
+        self.lines = _lines(mail.text)
+        self.reference = local_date(mail.sent_at, zone)
+        if self.reference is None:
+            years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html)
+            self.fallback_year = int(years[0]) if years else None
+        else:
+            self.fallback_year = None
+
+    def _date(self, found: Found) -> date | None:
+        if self.reference is not None:
+            return resolve(found, self.reference)
+        if found.year is not None:
+            return resolve(found, None)
+        return year_from_weekday(found, self.fallback_year) if self.fallback_year else None
+
+    def read_window(self, segment: str) -> tuple[DateWindow | None, bool]:
+        """The window at the start of `segment`: (window, whether it is a "by DATE" deadline)."""
+        text = segment
+        by = False
+        for word in sorted(self.p.words.get("by", []), key=len, reverse=True):
+            if text.lower().startswith(word.lower() + " "):
+                text, by = text[len(word) + 1:], True
+                break
+        mentions = self.dates.find(text)
+        if not mentions or mentions[0].start > 2:
+            return None, by
+        chosen = [mentions[0]]
+        if len(mentions) > 1:
+            between = text[mentions[0].end:mentions[1].start].strip().lower().removeprefix("le ").strip()
+            connectors = [c.lower() for c in self.p.words.get("range", [])]
+            if between in connectors or between.rstrip(" le") in connectors:
+                chosen.append(mentions[1])
+        days = [d for f in chosen if (d := self._date(f)) is not None]
+        if len(days) != len(chosen):
+            return None, by
+        latest = latest_time(text[chosen[-1].end:chosen[-1].end + 40])
+        return window(days, by, latest), by
+
+    def promise(self) -> Promise | None:
+        previous = self._first_window(self.p.previous)
+        for index, end, marker in _marker_hits(self.lines, self.p.promise):
+            segment, evidence = _segment(self.lines, index, end)
+            found, _ = self.read_window(segment)
+            if found is None:
+                continue
+            if previous is not None and found == previous[0] and marker not in self.p.previous:
+                continue
+            wording = " ".join(self.lines[max(0, index - 1):index + 1]).lower()
+            guaranteed = (True if any(g in wording for g in self.p.guaranteed)
+                          else False if any(e in wording for e in self.p.estimated) else None)
+            return Promise(found, clean(evidence), f"{self.p.language}.promise[{marker}]", guaranteed,
+                           previous[0] if previous else None)
+        if previous is not None:
+            return Promise(previous[0], previous[1], f"{self.p.language}.previous", None, previous[0])
+        return None
+
+    def _first_window(self, markers: tuple[str, ...]) -> tuple[DateWindow, str] | None:
+        for index, end, _ in _marker_hits(self.lines, markers):
+            segment, evidence = _segment(self.lines, index, end)
+            found, _ = self.read_window(segment)
+            if found is not None:
+                return found, clean(evidence)
+        return None
+
+    def delivery_evidence(self) -> str:
+        phrases_ = self.p.body.get("delivered", ())
+        for line in self.lines:
+            if any(ph in line.lower() for ph in phrases_):
+                return clean(line)
+        return clean(self.mail.subject)
+
+    def items(self) -> tuple[str, ...]:
+        """Titles of the ordered items, from the shapes Amazon uses; nothing below a recommendations heading."""
+        found: dict[str, None] = {}
+        for line in self.lines:
+            lower = line.lower()
+            if any(lower.startswith(stop) for stop in self.p.stop):
+                break
+            title = None
+            if line.startswith(("* ", "• ")):
+                title = line[2:].strip()
+            elif m := re.match(r"^\d+\s+[xX×]\s+(.+)$", line):
+                title = m.group(1).strip()
+            if title and not title.lower().startswith(("http", "<http")) and len(title) > 2:
+                found.setdefault(title, None)
+        return tuple(found)
+
+
+def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, kind: EventKind,
+           rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
+    reader = Reader(mail, language, zone)
+    ids = order_ids(mail)
+    notes = [f"kind from {rule}", f"language {language}"]
+    promise = reader.promise() if kind is not EventKind.DELIVERED else None
+    delivered_on = None
+    evidence, pattern = "", ""
+    if kind is EventKind.DELIVERED:
+        delivered_on = reader.reference
+        evidence, pattern = reader.delivery_evidence(), f"{language}.delivered[{rule}]"
+        if delivered_on is None:
+            notes.append("no usable Date header: the delivery date is unknown")
+    elif promise is not None:
+        evidence, pattern = promise.evidence, promise.pattern
+    else:
+        notes.append("no promised date found")
+    if not ids:
+        notes.append("no order number in the email")
+    event = Event(
+        kind=kind,
+        marketplace=marketplace.domain,
+        language=language,
+        order_ids=ids,
+        promise=promise.window if promise and kind is not EventKind.PICKUP_READY else None,
+        previous_promise=promise.previous if promise else None,
+        guaranteed=promise.guaranteed if promise else None,
+        delivered_on=delivered_on,
+        items=reader.items(),
+        evidence=evidence,
+        pattern=pattern,
+    )
+    return (event,), tuple(notes)

@@ -1,0 +1,220 @@
+"""Dates as Amazon writes them, in each language, resolved against the email's own date.
+
+Month and weekday names come from CLDR (babel), so a language needs no hand-typed table here. Relative words
+("today", "demain") and the connectors of a range ("to", "au", "bis") are data in phrases/<language>.toml.
+Dates without a year take the year that puts them nearest the email's date; a bare weekday is the next such
+day after the email's date (Amazon says "today" for today). Everything is computed in the recipient's zone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import get_day_names, get_month_names
+
+from parsers.model import DateWindow
+from parsers.phrases import Phrases, phrases
+
+ORDINAL = r"(?:st|nd|rd|th|er|re|º|°|\.)?"
+
+
+def _fold(text: str) -> str:
+    """Lowercase, without dots, one kind of apostrophe: "Déc." and "déc" match, so do "aujourd’hui" spellings."""
+    return text.lower().replace(".", "").replace("’", "'").strip()
+
+
+@dataclass(frozen=True)
+class Names:
+    months: dict[str, int]  # every spelling (wide, abbreviated; format and stand-alone) -> 1..12
+    weekdays: dict[str, int]  # -> 0 (Monday) .. 6
+
+    @property
+    def month_pattern(self) -> str:
+        return "|".join(re.escape(n) for n in sorted(self.months, key=len, reverse=True))
+
+    @property
+    def weekday_pattern(self) -> str:
+        return "|".join(re.escape(n) for n in sorted(self.weekdays, key=len, reverse=True))
+
+
+@cache
+def names(language: str) -> Names:
+    locale = Locale.parse(language)
+    months: dict[str, int] = {}
+    weekdays: dict[str, int] = {}
+    for width in ("wide", "abbreviated"):
+        for context in ("format", "stand-alone"):
+            for number, name in get_month_names(width, context, locale).items():
+                if len(_fold(name)) >= 3:
+                    months[_fold(name)] = number
+            for number, name in get_day_names(width, context, locale).items():
+                if len(_fold(name)) >= 2:
+                    weekdays[_fold(name)] = number
+    extra = phrases(language).month_aliases
+    months.update({_fold(k): v for k, v in extra.items()})
+    return Names(months, weekdays)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A date mention in a text: what it says (day/month/year or a relative offset) and where it ends."""
+
+    start: int
+    end: int
+    day: int | None = None
+    month: int | None = None
+    year: int | None = None
+    weekday: int | None = None
+    relative_days: int | None = None  # today = 0, tomorrow = 1
+
+
+class DateReader:
+    """Finds date mentions in one language's text."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.phrases: Phrases = phrases(language)
+        n = names(language)
+        self.names = n
+        wd = rf"(?P<wd>{n.weekday_pattern})\.?,?\s+"
+        day = rf"(?P<d>\d{{1,2}}){ORDINAL}"
+        month = rf"(?P<m>{n.month_pattern})\.?"
+        year = r"(?:,?\s+(?:de\s+)?(?P<y>(?:19|20)\d\d))?"
+        de = r"(?:\s+de)?"
+        self.patterns = [
+            re.compile(rf"(?:{wd})?(?:the\s+)?{day}\s+(?:of\s+|de\s+)?{month}{de}{year}", re.I),  # 16 novembre
+            re.compile(rf"(?:{wd})?{month}\s+{day}{year}", re.I),  # November 16
+            re.compile(r"(?P<y>(?:19|20)\d\d)-(?P<mn>\d\d)-(?P<d>\d\d)"),
+            re.compile(r"(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>(?:19|20)\d\d)"),
+        ]
+        self.relative = {_fold(word): offset for offset, key in enumerate(("today", "tomorrow"))
+                         for word in self.phrases.words.get(key, [])}
+        spellings = sorted({w for k in ("today", "tomorrow") for w in self.phrases.words.get(k, [])}, key=len,
+                           reverse=True)
+        rel = "|".join(re.escape(w).replace("'", "['’]") for w in spellings)
+        self.relative_pattern = re.compile(rf"(?<!\w)(?P<rel>{rel})(?!\w)", re.I) if rel else None
+        self.weekday_alone = re.compile(rf"(?<!\w)(?P<wd>{n.weekday_pattern})(?!\w)", re.I)
+        self.month_first = language == "en"
+
+    def find(self, text: str) -> list[Found]:
+        """Every date mention, in order, longest first where they overlap."""
+        found: list[Found] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(a: int, b: int) -> bool:
+            return all(b <= s or a >= e for s, e in taken)
+
+        for index, pattern in enumerate(self.patterns):
+            for m in pattern.finditer(text):
+                if not free(m.start(), m.end()):
+                    continue
+                item = self._explicit(index, m)
+                if item is not None:
+                    found.append(item)
+                    taken.append((m.start(), m.end()))
+        if self.relative_pattern is not None:
+            for m in self.relative_pattern.finditer(text):
+                if free(m.start(), m.end()):
+                    offset = self.relative.get(_fold(m.group("rel")), 0)
+                    found.append(Found(m.start(), m.end(), relative_days=offset))
+                    taken.append((m.start(), m.end()))
+        for m in self.weekday_alone.finditer(text):
+            if free(m.start(), m.end()):
+                found.append(Found(m.start(), m.end(), weekday=self.names.weekdays[_fold(m.group("wd"))]))
+                taken.append((m.start(), m.end()))
+        return sorted(found, key=lambda f: f.start)
+
+    def _explicit(self, index: int, m: re.Match[str]) -> Found | None:
+        groups = m.groupdict()
+        weekday = self.names.weekdays.get(_fold(groups["wd"])) if groups.get("wd") else None
+        year = int(groups["y"]) if groups.get("y") else None
+        if index in (0, 1):
+            month = self.names.months.get(_fold(groups["m"]))
+            day = int(groups["d"])
+        elif index == 2:
+            month, day = int(groups["mn"]), int(groups["d"])
+        else:
+            a, b = int(groups["a"]), int(groups["b"])
+            month, day = (a, b) if self.month_first else (b, a)
+        if month is None or not 1 <= month <= 12 or not 1 <= day <= 31:
+            return None
+        return Found(m.start(), m.end(), day, month, year, weekday)
+
+
+def resolve(found: Found, reference: date | None) -> date | None:
+    """The calendar date a mention means, given the email's local date; None when it cannot be known."""
+    if found.relative_days is not None:
+        return reference + timedelta(days=found.relative_days) if reference else None
+    if found.day is None or found.month is None:
+        if found.weekday is None or reference is None:
+            return None
+        ahead = (found.weekday - reference.weekday()) % 7 or 7
+        return reference + timedelta(days=ahead)
+    if found.year is not None:
+        return _safe_date(found.year, found.month, found.day)
+    if reference is None:
+        return None
+    # The year that puts the date nearest a week after the email: promises look ahead, "previously" a little back.
+    target = reference + timedelta(days=7)
+    candidates = [d for y in (reference.year - 1, reference.year, reference.year + 1)
+                  if (d := _safe_date(y, found.month, found.day)) is not None]
+    if found.weekday is not None:
+        matching = [d for d in candidates if d.weekday() == found.weekday]
+        candidates = matching or candidates
+    return min(candidates, key=lambda d: abs((d - target).days), default=None)
+
+
+def year_from_weekday(found: Found, around: int) -> date | None:
+    """For an email with no date at all: the year near `around` in which the stated weekday fits."""
+    if found.day is None or found.month is None or found.weekday is None:
+        return None
+    for year in sorted(range(around - 6, around + 7), key=lambda y: abs(y - around)):
+        d = _safe_date(year, found.month, found.day)
+        if d is not None and d.weekday() == found.weekday:
+            return d
+    return None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    return moment.astimezone(zone).date() if moment else None
+
+
+CLOCK = re.compile(
+    r"(?<![\d£$€,.])(?P<h>\d{1,2})(?:[:.h](?P<mi>\d\d))?\s*(?P<unit>[ap]\.?\s?m\b\.?|uhr\b|h\b)?", re.I)
+
+
+def latest_time(text: str) -> time | None:
+    """The time a promise ends, when the text states one: "by 10 pm", "5 p.m - 10 p.m.", "avant 20h",
+    "10–14 Uhr", "17:00-22:00". A number counts as a time only with minutes or a unit; the last one wins."""
+    latest = None
+    for m in CLOCK.finditer(text):
+        unit = (m.group("unit") or "").lower().replace(".", "").replace(" ", "")
+        if not (unit or m.group("mi")):
+            continue
+        hour = int(m.group("h"))
+        if unit == "pm" and hour < 12:
+            hour += 12
+        elif unit == "am" and hour == 12:
+            hour = 0
+        if hour <= 23:
+            latest = time(hour, int(m.group("mi") or 0))
+    return latest
+
+
+def window(dates: list[date], by: bool, latest: time | None) -> DateWindow | None:
+    if not dates:
+        return None
+    start, end = min(dates), max(dates)
+    return DateWindow(None if by else start, end, latest)

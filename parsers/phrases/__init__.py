@@ -1,0 +1,60 @@
+"""Per-language phrase data (phrases/<language>.toml): adding a language is adding a file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+KIND_ORDER = ("delayed", "delivered", "out_for_delivery", "pickup_ready", "cancelled", "refunded", "shipped",
+              "ordered")
+
+
+@dataclass(frozen=True)
+class Phrases:
+    language: str
+    detect: tuple[str, ...]  # words typical of the language, to tell which one an email is written in
+    subject: dict[str, re.Pattern[str]]  # kind -> subject pattern
+    body: dict[str, tuple[str, ...]]  # kind -> phrases that reveal it in the body, lowercase
+    ignore: tuple[str, ...]  # subjects of Amazon mail that is not about a shipment
+    promise: tuple[str, ...]  # markers a promised date follows, most specific first
+    previous: tuple[str, ...]  # markers of an earlier promise a delay or early arrival revises
+    guaranteed: tuple[str, ...]
+    estimated: tuple[str, ...]
+    words: dict[str, list[str]]  # today, tomorrow, by (a deadline), range (connectors), by_time
+    quantity: tuple[str, ...]  # "Quantity" labels under an ordered item
+    stop: tuple[str, ...]  # headings of recommendation blocks: no order item below them
+    month_aliases: dict[str, int]
+
+
+def _pattern(alternatives: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.I)
+
+
+@cache
+def phrases(language: str) -> Phrases:
+    data: dict[str, Any] = tomllib.loads((files("parsers") / "phrases" / f"{language}.toml").read_text("utf-8"))
+    return Phrases(
+        language=language,
+        detect=tuple(data["detect"]),
+        subject={kind: _pattern(p) for kind, p in data["subject"].items()},
+        body={kind: tuple(x.lower() for x in p) for kind, p in data["body"].items()},
+        ignore=tuple(x.lower() for x in data.get("ignore", [])),
+        promise=tuple(data["promise"]["markers"]),
+        previous=tuple(data["promise"].get("previous", [])),
+        guaranteed=tuple(x.lower() for x in data["promise"].get("guaranteed", [])),
+        estimated=tuple(x.lower() for x in data["promise"].get("estimated", [])),
+        words=data["words"],
+        quantity=tuple(x.lower() for x in data["items"]["quantity"]),
+        stop=tuple(x.lower() for x in data["items"]["stop"]),
+        month_aliases=data.get("month_aliases", {}),
+    )
+
+
+@cache
+def languages() -> tuple[str, ...]:
+    return tuple(sorted(p.name.removesuffix(".toml") for p in files("parsers").joinpath("phrases").iterdir()
+                        if p.name.endswith(".toml")))
