@@ -20,7 +20,7 @@ from parsers.mime import Mail
 from parsers.model import DateWindow, Event, EventKind
 from parsers.phrases import KIND_ORDER, Phrases, languages, phrases
 
-ORDER_ID = re.compile(r"(?<![\d-])(\d{3}-\d{7}-\d{7})(?![\d-])")
+ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
 COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|&copy;)\s*((?:19|20)\d\d)", re.I)
 SPACES = re.compile(r"\s+")
 
@@ -70,7 +70,11 @@ def order_ids(mail: Mail) -> tuple[str, ...]:
     """Every order number shown, the visible ones first: contributors and templates differ between parts."""
     seen: dict[str, None] = {}
     for source in (mail.subject, mail.text, mail.html):
-        seen.update(dict.fromkeys(ORDER_ID.findall(source)))
+        for m in ORDER_ID.finditer(source):
+            before = source[m.start() - 1:m.start()]
+            after = source[m.end():m.end() + 1]
+            if not (before.isdigit() or before == "-" or after.isdigit() or after == "-"):
+                seen.setdefault(m.group(), None)
     return tuple(seen)
 
 
@@ -105,11 +109,10 @@ class Reader:
         self.dates = DateReader(language)
         self.lines = _lines(mail.text)
         self.reference = local_date(mail.sent_at, zone)
+        self.fallback_year: int | None = None
         if self.reference is None:
             years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html)
-            self.fallback_year = int(years[0]) if years else None
-        else:
-            self.fallback_year = None
+            self.fallback_year = mail.year_hint or (int(years[0]) if years else None)
 
     def _date(self, found: Found) -> date | None:
         if self.reference is not None:

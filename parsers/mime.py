@@ -19,8 +19,11 @@ import mailparser
 from bs4 import BeautifulSoup
 
 # Bidi and zero-width controls: invisible, but they break order numbers and phrases apart.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                                    "\u2066\u2067\u2068\u2069\ufeff\u00ad"), None)
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+
+
+def visible(text: str) -> str:
+    return INVISIBLE.sub("", text)
 FORWARD_MARKERS = re.compile(
     r"^[>\s]*(?:-+\s*)?(?:begin forwarded message|forwarded message|original message|message transféré|"
     r"début du message réexpédié|weitergeleitete nachricht|messaggio inoltrato|mensaje reenviado)\s*:?\s*-*\s*$",
@@ -43,12 +46,13 @@ class Mail:
     auth_headers: tuple[str, ...] = ()  # Authentication-Results headers, topmost first
     arc_headers: tuple[str, ...] = ()
     forwarded: bool = False
+    year_hint: int | None = None  # when there is no Date: the year the MIME boundary was made in
     notes: tuple[str, ...] = field(default=())
 
 
 def identity(raw: bytes, message: Message | None) -> str:
     found = (message.get("Message-ID") or "").strip() if message is not None else ""
-    found = found.translate(INVISIBLE).strip().strip("<>").strip()
+    found = visible(found).strip().strip("<>").strip()
     return found if found and " " not in found else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -91,32 +95,32 @@ def html_to_text(html: str) -> str:
     return soup.get_text("\n")
 
 
-def _boundary_time(raw: bytes) -> datetime | None:
-    """JavaMail boundaries carry the sending time in milliseconds: a last resort when Date is missing."""
+def _boundary_year(raw: bytes) -> int | None:
+    """JavaMail boundaries carry the sending time in milliseconds. Without a Date header it tells the year,
+    enough to place "1 December" with its weekday, not the day: "today" then stays unresolved."""
     m = JAVAMAIL_BOUNDARY.search(raw[:20000].decode("ascii", "replace"))
-    return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC) if m else None
+    return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC).year if m else None
 
 
 def read(raw: bytes) -> Mail:
     parsed = mailparser.parse_from_bytes(raw)
     message: Message = parsed.message
-    text = "\n".join(parsed.text_plain).translate(INVISIBLE)
-    html = "\n".join(parsed.text_html).translate(INVISIBLE)
+    text = visible("\n".join(parsed.text_plain))
+    html = visible("\n".join(parsed.text_html))
     if not text.strip() and html:
         text = html_to_text(html)
     sent_at = _date(message.get("Date"))
-    notes: tuple[str, ...] = ()
-    if sent_at is None and (sent_at := _boundary_time(raw)) is not None:
-        notes = ("no Date header: the send time was read from the MIME boundary",)
+    notes: tuple[str, ...] = () if sent_at else ("no usable Date header: relative dates stay unresolved",)
     mail = Mail(
         message_id=identity(raw, message),
-        subject=" ".join((parsed.subject or "").translate(INVISIBLE).split()),
+        subject=" ".join(visible(parsed.subject or "").split()),
         sender=_address(str(message.get("From") or "")),
         sent_at=sent_at,
         text=text,
         html=html,
         auth_headers=tuple(str(h) for h in message.get_all("Authentication-Results") or ()),
         arc_headers=tuple(str(h) for h in message.get_all("ARC-Authentication-Results") or ()),
+        year_hint=None if sent_at else _boundary_year(raw),
         notes=notes,
     )
     return mail
