@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from daemon import clock, logs
+from daemon.claim_actions import ClaimActionError
 from daemon.config import Config, ConfigError, find_config, load, require_mailbox
 from daemon.imap import MailboxError
 from daemon.secrets import SecretError
+from daemon.smtp import SmtpError
 from daemon.store import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -107,13 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
     as_of(orders)
     orders.set_defaults(handler=cmd_orders)
 
-    claims = command("claims", "list or show the claims lateclaim has prepared",
-                     "`claims list` shows every claim with its status; `claims show ID` prints one claim's "
-                     "letter, ready to paste into the retailer's contact form, with its evidence and history.")
-    claims.add_argument("action", choices=["list", "show"])
-    claims.add_argument("id", nargs="?", type=int, help="the claim (for show)")
+    claims = command("claims", "list, show, approve, reject, send or resolve claims",
+                     "list: every claim with its status. show ID: one claim's letter, ready to paste into the "
+                     "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
+                     '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it. '
+                     "reject ID: drop it (a rejected step ends a non-delivery ladder). send ID: send it by SMTP "
+                     "now. resolve ID --outcome granted|refused: record how it ended.")
+    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve"])
+    claims.add_argument("id", nargs="?", type=int, help="the claim (all actions but list)")
     claims.add_argument("--json", action="store_true", help="JSON output (README)")
+    claims.add_argument("--outcome", choices=["granted", "refused"], help="with resolve: how the claim ended")
+    claims.add_argument("--note", default="", help="with reject or resolve: a note kept in the claim's history "
+                        "(what was granted, say)")
     claims.set_defaults(handler=cmd_claims)
+
+    stats = command("stats", "claims per track, step and outcome, and what was granted",
+                    "Counts the claims by track and step, by status and by outcome, and lists those granted "
+                    "with the note you gave (`claims resolve ID --outcome granted --note ...`).")
+    stats.add_argument("--json", action="store_true", help="JSON output")
+    stats.set_defaults(handler=cmd_stats)
 
     doctor = command("doctor", "check the configuration, the state file, the password, the servers",
                      "Checks the configuration, the state file and its permissions, the clock and zone, the "
@@ -221,11 +235,28 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
+    from daemon import claim_actions
     from daemon.explain import claim_rows, describe_claim
     from daemon.store import Store
 
     config = load_config(args)
     with Store(config.state.path) as store:
+        if args.action not in ("list", "show"):
+            if args.id is None:
+                raise UsageError(f"claims {args.action} needs the claim's ID (see `lateclaim claims list`)")
+            now = clock.now()
+            if args.action == "approve":
+                changed = claim_actions.approve(store, args.id, now)
+            elif args.action == "reject":
+                changed = claim_actions.reject(store, args.id, now, args.note)
+            elif args.action == "resolve":
+                if args.outcome is None:
+                    raise UsageError("claims resolve needs --outcome granted or --outcome refused")
+                changed = claim_actions.resolve(store, args.id, args.outcome, now, args.note)
+            else:
+                changed = claim_actions.send_now(store, config, args.id, now)
+            print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
+            return EXIT_OK
         if args.action == "list":
             claims = store.claims()
             if args.json:
@@ -243,6 +274,25 @@ def cmd_claims(args: argparse.Namespace) -> int:
                               "message_id": claim.message_id}, ensure_ascii=False, indent=2))
         else:
             print(describe_claim(claim, store.claim_history(claim.id)))
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from daemon.claim_actions import stats
+    from daemon.store import Store
+
+    config = load_config(args)
+    with Store(config.state.path) as store:
+        summary = stats(store.claims())
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{summary['claims']} claims")
+    for title in ("by_track_step", "by_status", "by_outcome"):
+        counts = ", ".join(f"{k}: {v}" for k, v in summary[title].items()) or "none"
+        print(f"  {title.replace('_', ' ')}: {counts}")
+    for granted in summary["granted"]:
+        print(f"  granted: claim {granted['id']} (order {granted['order_id']}) {granted['note']}")
     return EXIT_OK
 
 
@@ -283,10 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, ClaimActionError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (MailboxError, SecretError, StoreError) as exc:
+    except (MailboxError, SecretError, StoreError, SmtpError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from daemon import logs
 from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
+from daemon.delivery import Channels
 from daemon.emldir import EmlDirMailbox
 from daemon.evaluate import shipments_with_verdicts
 from daemon.explain import claim_rows, order_rows
@@ -66,7 +67,7 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
     print(f"lateclaim demo — the sample mailbox {mailbox_dir} ({len(mailbox.files)} emails), as of "
           f"{AS_OF:%Y-%m-%d %H:%M} {AS_OF.tzname()}\n")
     with Store(config.state.path) as store:
-        result = run_pass(mailbox, outbox, store, config, AS_OF)
+        result = run_pass(mailbox, Channels(drafts=outbox), store, config, AS_OF)
         counts = result.sync.statuses
         if result.sync.fetched:
             print(f"Read {result.sync.fetched} emails: {counts['parsed']} Amazon shipment emails, "

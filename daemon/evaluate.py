@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.config import Config
-from daemon.outbox import Outbox, deliver, new_message_id
+from daemon.outbox import new_message_id
 from daemon.store import Store
 from rules.claims import ClaimDecision, PastClaim, decide
 from rules.policy import Policy
@@ -78,13 +78,3 @@ def _add(store: Store, config: Config, d: ClaimDecision, now: datetime) -> int |
         held=d.held or "", language=d.letter.language, subject=d.letter.subject, body=d.letter.body,
         message_id=new_message_id(config), evidence=d.evidence, now=now,
     )
-
-
-def deliver_drafts(store: Store, outbox: Outbox, config: Config, now: datetime) -> list[int]:
-    """mode = "draft": every queued claim that no cap holds goes to the outbox, once."""
-    done = []
-    for claim in store.claims(["queued"]):
-        if not claim.held:
-            deliver(store, outbox, claim, config, now, status="drafted")
-            done.append(claim.id)
-    return done

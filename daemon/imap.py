@@ -157,10 +157,29 @@ class ImapMailbox:
                 if data is not None and b"BODY[]" in data:
                     yield uid, bytes(data[b"BODY[]"])
 
-    def contains_message_id(self, folder: str, message_id: str) -> bool:
+    def search(self, folder: str, criteria: list[Any]) -> list[int]:
         self._examine(folder)
+        wide = any(isinstance(c, str) and not c.isascii() for c in criteria)
+        charset = "UTF-8" if wide else None  # a French subject, say: the server must be told
+        return sorted(self._call(f"SEARCH in {folder}", self.client.search, criteria, charset))
+
+    def contains_message_id(self, folder: str, message_id: str) -> bool:
         quoted = message_id if message_id.startswith("<") else f"<{message_id}>"
-        return bool(self._call(f"SEARCH in {folder}", self.client.search, ["HEADER", "Message-ID", quoted]))
+        return bool(self.search(folder, ["HEADER", "Message-ID", quoted]))
+
+    def message_ids(self, folder: str, uids: Sequence[int]) -> dict[int, str]:
+        """UID -> Message-ID (without brackets), read from the headers only."""
+        if not uids:
+            return {}
+        self._examine(folder)
+        field = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+        found = self._call(f"FETCH in {folder}", self.client.fetch, list(uids),
+                           ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        result = {}
+        for uid, data in found.items():
+            header = bytes(data.get(field, b"")).decode("ascii", "replace")
+            result[uid] = header.partition(":")[2].strip().strip("<>")
+        return result
 
     # -- writing --------------------------------------------------------------------------------------
 

@@ -16,8 +16,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from daemon import faults
 from daemon.config import Config
 from daemon.imap import ImapMailbox
+from daemon.smtp import SmtpSettings, send
 from daemon.store import Claim, Store
 
 
@@ -32,13 +34,13 @@ class Outbox(Protocol):
 class DraftsOutbox:
     """The mailbox's \\Drafts folder: Gmail shows each claim as a draft, ready to review and send."""
 
+    description = "the Drafts folder"
+
     def __init__(self, mailbox: ImapMailbox) -> None:
         self.mailbox = mailbox
-        self.folder = mailbox.drafts_folder()
-        self.description = f"the Drafts folder ({self.folder})"
 
     def contains(self, message_id: str) -> bool:
-        return self.mailbox.contains_message_id(self.folder, message_id)
+        return self.mailbox.contains_message_id(self.mailbox.drafts_folder(), message_id)
 
     def put(self, raw: bytes, message_id: str) -> None:
         self.mailbox.append_draft(raw)
@@ -66,6 +68,28 @@ class DirOutbox:
             out.flush()
             os.fsync(out.fileno())
         partial.replace(final)
+
+
+class SmtpOutbox:
+    """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder, where Gmail
+    files every message its SMTP server sends: that is how a crash between sending and recording is detected."""
+
+    def __init__(self, settings: SmtpSettings, sender: str, recipients: list[str],
+                 mailbox: ImapMailbox | None) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.recipients = recipients
+        self.mailbox = mailbox
+        self.sent = mailbox.sent_folder() if mailbox is not None else None
+        self.description = f"SMTP {settings.host}:{settings.port} to {', '.join(recipients)}"
+
+    def contains(self, message_id: str) -> bool:
+        if self.mailbox is None or self.sent is None:
+            return False
+        return self.mailbox.contains_message_id(self.sent, message_id)
+
+    def put(self, raw: bytes, message_id: str) -> None:
+        send(self.settings, raw, self.sender, self.recipients)
 
 
 def new_message_id(config: Config) -> str:
@@ -96,6 +120,9 @@ def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: dat
         store.update_claim(claim.id, now, status=status, delivery="done", note=f"found in {outbox.description}")
         return False
     store.update_claim(claim.id, now, delivery="pending")
+    faults.crash_point("delivery_recorded")
     outbox.put(compose(claim, config, now), claim.message_id)
-    store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}")
+    faults.crash_point("delivery_done")
+    store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}",
+                       sent_at=now if status == "sent" else None)
     return True

@@ -9,10 +9,13 @@ from datetime import datetime
 import structlog
 
 from daemon.config import Config
-from daemon.evaluate import Evaluation, deliver_drafts, record_decisions
+from daemon.delivery import Channels, deliver_due, needs_smtp
+from daemon.evaluate import Evaluation, record_decisions
+from daemon.followup import follow_up
 from daemon.imap import ImapMailbox, ImapSettings
-from daemon.outbox import DraftsOutbox, Outbox
+from daemon.outbox import DraftsOutbox, SmtpOutbox
 from daemon.secrets import read_secret
+from daemon.smtp import SmtpSettings
 from daemon.store import Store
 from daemon.sync import MailSource, SyncSummary, ingest
 
@@ -24,6 +27,7 @@ class PassResult:
     sync: SyncSummary
     evaluation: Evaluation
     delivered: list[int]
+    followed: list[int]
 
 
 def imap_settings(config: Config) -> ImapSettings:
@@ -35,25 +39,37 @@ def imap_settings(config: Config) -> ImapSettings:
     )
 
 
+def smtp_settings(config: Config) -> SmtpSettings:
+    smtp = config.smtp
+    return SmtpSettings(smtp.host, smtp.port, smtp.security, smtp.username,
+                        read_secret(smtp.password, "smtp password") if smtp.password.configured else "",
+                        ca_file=str(config.mailbox.ca_file) if config.mailbox.ca_file else None)
+
+
+def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:
+    sender = config.claims.sender or config.mailbox.username
+    return SmtpOutbox(smtp_settings(config), sender, [config.claims.to], mailbox)
+
+
 def run_pass(
-    source: MailSource, outbox: Outbox | None, store: Store, config: Config, now: datetime,
-    stop: threading.Event | None = None,
+    source: MailSource, channels: Channels, store: Store, config: Config, now: datetime,
+    stop: threading.Event | None = None, mailbox: ImapMailbox | None = None,
 ) -> PassResult:
     summary = ingest(source, store, config, now, stop)
     evaluation = record_decisions(store, config, now)
-    delivered: list[int] = []
-    if outbox is not None and config.claims.mode == "draft":
-        delivered = deliver_drafts(store, outbox, config, now)
+    delivered = deliver_due(store, channels, config, now)
+    followed = follow_up(store, mailbox, now) if mailbox is not None else []
     log.info(
         "sync_done", folders=summary.folders, fetched=summary.fetched, already_known=summary.known,
         interrupted=summary.interrupted, **summary.statuses, claims_created=len(evaluation.created),
-        claims_held=len(evaluation.held), claims_delivered=len(delivered),
+        claims_held=len(evaluation.held), claims_delivered=len(delivered), claims_followed_up=len(followed),
     )
-    return PassResult(summary, evaluation, delivered)
+    return PassResult(summary, evaluation, delivered, followed)
 
 
 def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:
-    """One pass against the configured IMAP mailbox, with one connection for reading and drafting."""
+    """One pass against the configured IMAP mailbox, with one connection for reading, drafting and checking."""
     with Store(config.state.path) as store, ImapMailbox(imap_settings(config)) as mailbox:
-        outbox = DraftsOutbox(mailbox) if config.claims.mode == "draft" else None
-        return run_pass(mailbox, outbox, store, config, now, stop)
+        smtp = smtp_outbox(config, mailbox) if needs_smtp(store, config) else None
+        channels = Channels(drafts=DraftsOutbox(mailbox), smtp=smtp)
+        return run_pass(mailbox, channels, store, config, now, stop, mailbox)

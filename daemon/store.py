@@ -82,6 +82,11 @@ MIGRATIONS: tuple[str, ...] = (
         note     TEXT NOT NULL
     );
     """,
+    # 2: how a claim ended, once the user says so (`lateclaim claims resolve`).
+    """
+    ALTER TABLE claims ADD COLUMN outcome TEXT NOT NULL DEFAULT '';   -- '' | granted | refused
+    ALTER TABLE claims ADD COLUMN outcome_note TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -115,6 +120,8 @@ class Claim:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    outcome: str = ""
+    outcome_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The `lateclaim claims list --json` contract (README)."""
@@ -130,6 +137,7 @@ class Claim:
             "subject": self.subject,
             "created_at": self.created_at.isoformat(),
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "outcome": self.outcome or None,
         }
 
 
@@ -249,6 +257,10 @@ class Store:
                 )
         return True
 
+    def is_shipment_message(self, identity: str) -> bool:
+        row = self.db.execute("SELECT status FROM messages WHERE identity = ?", (identity,)).fetchone()
+        return row is not None and row["status"] == Status.PARSED.value
+
     def message_counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, count(*) AS n FROM messages GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
@@ -312,9 +324,12 @@ class Store:
 
     def update_claim(
         self, claim_id: int, now: datetime, *, status: str | None = None, held: str | None = None,
-        delivery: str | None = None, sent_at: datetime | None = None, note: str = "",
+        delivery: str | None = None, sent_at: datetime | None = None, note: str = "", outcome: str | None = None,
     ) -> None:
         changes: dict[str, Any] = {"updated_at": _ts(now)}
+        if outcome is not None:
+            changes["outcome"] = outcome
+            changes["outcome_note"] = note
         if status is not None:
             changes["status"] = status
         if held is not None:
@@ -355,4 +370,5 @@ class Store:
             language=row["language"], subject=row["subject"], body=row["body"], message_id=row["message_id"],
             evidence=json.loads(row["evidence"]), created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]), sent_at=_dt(row["sent_at"]),
+            outcome=row["outcome"], outcome_note=row["outcome_note"],
         )
