@@ -94,6 +94,7 @@ class SmtpConfig:
     security: str = "tls"
     username: str = ""
     password: Secret = field(default_factory=Secret)
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         security=r.choice("security", SmtpConfig.security, SECURITY_MODES),
         username=r.text("username", ""),
         password=r.secret(),
+        ca_file=r.path("ca_file", None),
     )
     if smtp.security == "plain" and not is_loopback(smtp.host):
         r.problem("security", f'"plain" is refused for {smtp.host!r}: allowed only for a loopback address')

@@ -41,12 +41,6 @@ def route(claim: Claim, config: Config, channels: Channels) -> tuple[Outbox | No
     return None
 
 
-def needs_smtp(store: Store, config: Config) -> bool:
-    if config.claims.mode == "send":
-        return any(not c.held for c in store.claims(["queued"]))
-    return bool(config.claims.to) and bool(store.claims(["approved"]))
-
-
 def deliver_due(store: Store, channels: Channels, config: Config, now: datetime) -> list[int]:
     done = []
     for claim in store.claims(["queued", "approved"]):

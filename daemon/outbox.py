@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
@@ -74,22 +76,20 @@ class SmtpOutbox:
     """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder, where Gmail
     files every message its SMTP server sends: that is how a crash between sending and recording is detected."""
 
-    def __init__(self, settings: SmtpSettings, sender: str, recipients: list[str],
+    def __init__(self, settings: Callable[[], SmtpSettings], sender: str, recipients: list[str],
                  mailbox: ImapMailbox | None) -> None:
-        self.settings = settings
+        self._settings = settings  # read when first needed: a run with nothing to send needs no SMTP password
         self.sender = sender
         self.recipients = recipients
         self.mailbox = mailbox
-        self.sent = mailbox.sent_folder() if mailbox is not None else None
-        self.description = f"SMTP {settings.host}:{settings.port} to {', '.join(recipients)}"
+        self.description = f"SMTP to {', '.join(recipients)}"
 
     def contains(self, message_id: str) -> bool:
-        if self.mailbox is None or self.sent is None:
-            return False
-        return self.mailbox.contains_message_id(self.sent, message_id)
+        sent = self.mailbox.sent_folder() if self.mailbox is not None else None
+        return sent is not None and self.mailbox is not None and self.mailbox.contains_message_id(sent, message_id)
 
     def put(self, raw: bytes, message_id: str) -> None:
-        send(self.settings, raw, self.sender, self.recipients)
+        send(self._settings(), raw, self.sender, self.recipients)
 
 
 def new_message_id(config: Config) -> str:
@@ -111,7 +111,7 @@ def compose(claim: Claim, config: Config, now: datetime) -> bytes:
     message["Message-ID"] = claim.message_id
     message["X-Lateclaim-Claim"] = f"{claim.id} {claim.order_id} track {claim.track} step {claim.step}"
     message.set_content(claim.body, charset="utf-8")
-    return message.as_bytes()
+    return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
 
 def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:

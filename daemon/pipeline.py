@@ -9,7 +9,7 @@ from datetime import datetime
 import structlog
 
 from daemon.config import Config
-from daemon.delivery import Channels, deliver_due, needs_smtp
+from daemon.delivery import Channels, deliver_due
 from daemon.evaluate import Evaluation, record_decisions
 from daemon.followup import follow_up
 from daemon.imap import ImapMailbox, ImapSettings
@@ -43,12 +43,12 @@ def smtp_settings(config: Config) -> SmtpSettings:
     smtp = config.smtp
     return SmtpSettings(smtp.host, smtp.port, smtp.security, smtp.username,
                         read_secret(smtp.password, "smtp password") if smtp.password.configured else "",
-                        ca_file=str(config.mailbox.ca_file) if config.mailbox.ca_file else None)
+                        ca_file=str(smtp.ca_file) if smtp.ca_file else None)
 
 
 def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:
     sender = config.claims.sender or config.mailbox.username
-    return SmtpOutbox(smtp_settings(config), sender, [config.claims.to], mailbox)
+    return SmtpOutbox(lambda: smtp_settings(config), sender, [config.claims.to], mailbox)
 
 
 def run_pass(
@@ -70,6 +70,6 @@ def run_pass(
 def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:
     """One pass against the configured IMAP mailbox, with one connection for reading, drafting and checking."""
     with Store(config.state.path) as store, ImapMailbox(imap_settings(config)) as mailbox:
-        smtp = smtp_outbox(config, mailbox) if needs_smtp(store, config) else None
+        smtp = smtp_outbox(config, mailbox) if config.claims.to else None
         channels = Channels(drafts=DraftsOutbox(mailbox), smtp=smtp)
         return run_pass(mailbox, channels, store, config, now, stop, mailbox)

@@ -15,6 +15,7 @@ from typing import Protocol
 import structlog
 
 import parsers
+from daemon import faults
 from daemon.config import Config
 from daemon.imap import FolderState
 from daemon.store import Store
@@ -62,6 +63,7 @@ def ingest(
             summary.fetched += 1
             result = parsers.parse(raw, recipient_tz=config.rules.timezone, authserv_ids=config.rules.authserv_ids)
             added = store.ingest(folder, state.uidvalidity, uid, result, parsers.PARSER_VERSION, now)
+            faults.crash_point("message_recorded")
             if not added:
                 summary.known += 1
             else:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.dovecot import Account, Dovecot
+from tests.servers.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,13 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
 def imap_account(dovecot: Dovecot) -> Account:
     """A user of the session's Dovecot that no other test has touched."""
     return dovecot.new_account()
+
+
+@pytest.fixture
+def smtp_server(dovecot: Dovecot) -> Iterator[SmtpServer]:
+    """An SMTP server on loopback (implicit TLS, AUTH), trusting the same test certificate as Dovecot."""
+    server = SmtpServer(dovecot.ca_file, str(dovecot.root / "tls" / "key.pem")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

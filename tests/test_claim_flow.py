@@ -1,0 +1,195 @@
+"""Claims end to end on real servers: each mode, the caps, outcomes, and SIGKILL at every delivery step."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from daemon.demo import SAMPLE_MAILBOX
+from tests.servers.dovecot import Account, Dovecot
+from tests.servers.smtp import PASSWORD, USER, SmtpServer
+
+AS_OF = "2026-11-24T12:00"
+DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
+LATE, UNDELIVERED = "171-5302846-9915233", "203-8841957-6620374"
+RETAILER = "claims@retailer.example"
+
+
+def setup_mailbox(dovecot: Dovecot, account: Account) -> None:
+    for path in sorted(SAMPLE_MAILBOX.glob("*.eml")):
+        dovecot.deliver(account.username, path.read_bytes())
+
+
+def write_config(tmp_path: Path, account: Account, smtp: SmtpServer | None = None, **claims: object) -> str:
+    (tmp_path / "imap-password").write_text(account.password)
+    (tmp_path / "smtp-password").write_text(PASSWORD)
+    values = {"from": f"{account.username}@example.com", **claims}
+    claim_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    smtp_table = "" if smtp is None else f"""
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "tls"
+username = "{USER}"
+password_file = "{tmp_path / "smtp-password"}"
+ca_file = "{account.ca_file}"
+"""
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[mailbox]
+host = "127.0.0.1"
+port = {account.tls_port}
+username = "{account.username}"
+password_file = "{tmp_path / "imap-password"}"
+folders = ["INBOX"]
+ca_file = "{account.ca_file}"
+
+[state]
+path = "{tmp_path / "lateclaim.db"}"
+
+[claims]
+{claim_lines}{smtp_table}
+[log]
+format = "json"
+""")
+    return str(path)
+
+
+def lateclaim(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("LATECLAIM_CRASH_AT", None)
+    if crash_at:
+        env["LATECLAIM_CRASH_AT"] = crash_at
+    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True, timeout=60,
+                          env=env, check=False)
+
+
+def claims(config: str) -> dict[str, dict[str, object]]:
+    done = lateclaim("claims", "list", "--json", "--config", config)
+    assert done.returncode == 0, done.stderr
+    return {c["order_id"]: c for c in json.loads(done.stdout)}
+
+
+def sync(config: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    return lateclaim("sync", "--once", "--config", config, "--as-of", AS_OF, crash_at=crash_at)
+
+
+def test_review_mode_waits_for_approval_then_sends_one_proper_email(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account, smtp_server, mode="review", to=RETAILER)
+    assert sync(config).returncode == 0
+    queued = claims(config)
+    assert {c["status"] for c in queued.values()} == {"queued"}
+    assert dovecot.messages(imap_account.username, DRAFTS) == [] and smtp_server.messages == []
+
+    late_id = str(queued[LATE]["id"])
+    assert lateclaim("claims", "approve", late_id, "--config", config).returncode == 0
+    assert sync(config).returncode == 0
+    assert claims(config)[LATE]["status"] == "sent"
+    assert claims(config)[UNDELIVERED]["status"] == "queued"
+    [sent] = smtp_server.messages
+    assert sent.rcpt_tos == [RETAILER]
+    letter = email.message_from_bytes(sent.content, policy=policy.default)
+    for header in ("From", "To", "Date", "Message-ID", "Subject"):
+        assert letter[header], header
+    assert letter.get_content_type() == "text/plain" and letter.get_content_charset() == "utf-8"
+    assert LATE in letter.get_content()
+
+    rejected = lateclaim("claims", "reject", str(queued[UNDELIVERED]["id"]), "--config", config)
+    assert rejected.returncode == 0 and claims(config)[UNDELIVERED]["status"] == "rejected"
+    again = lateclaim("claims", "approve", str(queued[UNDELIVERED]["id"]), "--config", config)
+    assert again.returncode == 2 and "only a claim that is queued" in again.stderr
+
+
+def test_send_mode_sends_each_claim_once(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account, smtp_server, mode="send", to=RETAILER)
+    assert sync(config).returncode == 0
+    assert sync(config).returncode == 0
+    assert len(smtp_server.messages) == 2
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
+
+
+def test_a_cap_holds_a_claim_queued_with_its_reason(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account, max_per_day=1)
+    assert sync(config).returncode == 0
+    found = claims(config)
+    statuses = sorted((c["status"], c["held"]) for c in found.values())
+    assert statuses[0] == ("drafted", None)
+    assert statuses[1][0] == "queued" and "daily cap" in str(statuses[1][1])
+    assert len(dovecot.messages(imap_account.username, DRAFTS)) == 1
+
+
+def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Account, tmp_path: Path) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account)
+    assert sync(config).returncode == 0
+    drafted = claims(config)[LATE]
+    # The user sends the draft from Gmail: Gmail files it in Sent Mail.
+    [draft] = [m for m in dovecot.messages(imap_account.username, DRAFTS) if LATE.encode() in m]
+    dovecot.deliver(imap_account.username, draft, SENT)
+    assert sync(config).returncode == 0
+    assert claims(config)[LATE]["status"] == "sent"
+    # Amazon answers in the thread.
+    message_id = email.message_from_bytes(draft)["Message-ID"]
+    reply = (f"From: \"Amazon.fr\" <cs-reply@amazon.fr>\r\nTo: {imap_account.username}@example.com\r\n"
+             f"Subject: Re: votre commande\r\nMessage-ID: <reply-1@amazon.fr>\r\nIn-Reply-To: {message_id}\r\n"
+             f"Date: Wed, 25 Nov 2026 09:00:00 +0000\r\n\r\nBonjour, nous vous offrons un bon de 5 EUR.\r\n")
+    dovecot.deliver(imap_account.username, reply.encode())
+    assert sync(config).returncode == 0
+    assert claims(config)[LATE]["status"] == "answered"
+    done = lateclaim("claims", "resolve", str(drafted["id"]), "--outcome", "granted", "--note", "5 EUR voucher",
+                     "--config", config)
+    assert done.returncode == 0
+    assert claims(config)[LATE]["status"] == "closed"
+    stats = json.loads(lateclaim("stats", "--json", "--config", config).stdout)
+    assert stats["by_outcome"]["granted"] == 1
+    assert stats["granted"][0]["note"] == "5 EUR voucher"
+
+
+@pytest.mark.parametrize("crash_at", ["message_recorded", "delivery_recorded", "delivery_done"])
+def test_a_crash_in_draft_mode_loses_nothing_and_drafts_nothing_twice(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, crash_at: str
+) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account)
+    crashed = sync(config, crash_at=crash_at)
+    assert crashed.returncode == -9, crashed.stderr  # really killed, at that point
+    for _ in range(3):
+        assert sync(config).returncode == 0
+    drafts = dovecot.messages(imap_account.username, DRAFTS)
+    assert len(drafts) == 2
+    assert sorted(c["status"] for c in claims(config).values()) == ["drafted", "drafted"]
+    orders = json.loads(lateclaim("orders", "--json", "--config", config, "--as-of", AS_OF).stdout)
+    assert {o["order_id"]: o["verdict"] for o in orders if o["authenticated"]} == {
+        "402-7461938-2058316": "on_time", LATE: "late", UNDELIVERED: "overdue"}
+
+
+@pytest.mark.parametrize("crash_at", ["delivery_recorded", "delivery_done"])
+def test_a_crash_in_send_mode_sends_nothing_twice(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path, crash_at: str
+) -> None:
+    smtp_server.sink.file_in_sent = lambda raw: dovecot.deliver(imap_account.username, raw, SENT)
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account, smtp_server, mode="send", to=RETAILER)
+    crashed = sync(config, crash_at=crash_at)
+    assert crashed.returncode == -9, crashed.stderr
+    for _ in range(3):
+        assert sync(config).returncode == 0
+    ids = [email.message_from_bytes(m.content)["Message-ID"] for m in smtp_server.messages]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
