@@ -1,9 +1,9 @@
 """Claim letters: a template per language, track and step, filled with the shipment's evidence.
 
-Templates live in templates/<language>/<name>.txt: the first line is "Subject: ...", then a blank line, then the
-body, with $placeholders (string.Template). A user's template_dir/<language>/<name>.txt replaces the bundled
-one. Phrases (ask wordings, date windows) are data in data/letters.toml; the law's wording in data/law.toml.
-Dates are written in the letter's language from CLDR (babel).
+Templates live in templates/<language>/<name>.txt: the first line is the subject (an optional "Subject:" prefix is
+dropped), the rest is the body, with $placeholders (string.Template). A user's template_dir/<language>/<name>.txt
+replaces the bundled one. Phrases (asks, date windows, quotation marks, month names) are data in
+data/letters.toml; the law's wording is data in data/law.toml.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from string import Template
 from typing import Any
-
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
 
 from parsers.marketplaces import country
 from parsers.model import DateWindow
@@ -27,7 +25,16 @@ from rules.timeline import Shipment
 from rules.verdict import Verdict
 
 LANGUAGES = ("fr", "en", "de", "it", "es")
-REFUND_DAYS = 14  # the refund date a termination letter asks for (FR L216-7's fourteen days; a fair ask elsewhere)
+FALLBACK_LANGUAGE = "en"
+# Every bundled template, by name. B_2_refund is step 2 where no law gives a final deadline (see claims).
+TEMPLATE_NAMES = ("A_1", "B_1", "B_2", "B_2_refund", "B_3")
+REFUND_DAYS = 14  # the refund date a termination letter asks for: FR L216-7's fourteen days, a fair ask elsewhere
+ITEM_TITLE_MAX = 60  # Amazon titles run to 200 characters; a letter needs only enough to recognise the item
+FIELDS = frozenset({
+    "order_id", "items_clause", "promise", "promise_label", "promise_quote", "promise_subject",
+    "promise_email_date", "delivered", "days_late", "ask", "today", "deadline", "previous_step_date",
+    "previous_deadline", "refund_deadline", "signature", "law_notice", "law_termination",
+})
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,8 @@ def _phrases() -> dict[str, Any]:
 
 
 def language_of(shipment: Shipment, policy: Policy) -> str:
-    if policy.language != "auto":
-        return policy.language
-    return shipment.language if shipment.language in LANGUAGES else "en"
+    wanted = shipment.language if policy.language == "auto" else policy.language
+    return wanted if wanted in LANGUAGES else FALLBACK_LANGUAGE
 
 
 def template_name(track: str, step: int, marketplace: str) -> str:
@@ -65,42 +71,94 @@ def template_name(track: str, step: int, marketplace: str) -> str:
     return f"{track}_{step}"
 
 
-def load_template(language: str, name: str, policy: Policy) -> str:
-    if policy.template_dir is not None:
-        own = policy.template_dir / language / f"{name}.txt"
-        if own.is_file():
-            return own.read_text(encoding="utf-8")
+def _bundled(language: str, name: str) -> str:
     return (files("rules") / "templates" / language / f"{name}.txt").read_text(encoding="utf-8")
 
 
-def _locale(language: str, marketplace: str) -> Locale:
-    try:
-        return Locale.parse(f"{language}_{country(marketplace)}")
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(language)
+def _own(template_dir: Path | None, language: str, name: str) -> str | None:
+    """The user's template replacing a bundled one, if there is one: the only file the rules read outside
+    their own package, kept here so that the rest stays free of I/O."""
+    if template_dir is None:
+        return None
+    path = template_dir / language / f"{name}.txt"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _problem(text: str) -> str | None:
+    template = Template(text)
+    if not template.is_valid():
+        return "a '$' that starts no placeholder (write $$ for a dollar sign)"
+    unknown = sorted(set(template.get_identifiers()) - FIELDS)
+    if unknown:
+        return f"unknown placeholders: {', '.join('$' + u for u in unknown)}"
+    if "\n" not in text.strip():
+        return "a subject line and a body are both needed"
+    return None
+
+
+def template_problems(policy: Policy) -> list[str]:
+    """What is wrong with the user's templates, one line each (for `lateclaim doctor`). A broken template is
+    never used: the bundled one of the same name takes its place."""
+    problems = []
+    for language in LANGUAGES:
+        for name in TEMPLATE_NAMES:
+            text = _own(policy.template_dir, language, name)
+            problem = _problem(text) if text is not None else None
+            if problem:
+                problems.append(f"{language}/{name}.txt: {problem}")
+    return problems
+
+
+def _fill(language: str, name: str, policy: Policy, fields: dict[str, str]) -> str:
+    own = _own(policy.template_dir, language, name)
+    if own is not None and _problem(own) is None:
+        try:
+            return Template(own).substitute(fields)
+        except KeyError:
+            pass  # a field this letter does not have (the law's text in a track A letter): the bundled one it is
+    return Template(_bundled(language, name)).substitute(fields)
 
 
 class _Writer:
+    """Dates, quotations and counts written the way the letter's language writes them."""
+
     def __init__(self, language: str, marketplace: str) -> None:
         self.phrases: dict[str, Any] = _phrases()[language]
-        self.locale = _locale(language, marketplace)
+        dates: dict[str, Any] = self.phrases["dates"]
+        self.dates = {**dates, **dates.get("country", {}).get(country(marketplace), {})}
+
+    def phrase(self, key: str, **values: str) -> str:
+        return Template(self.phrases[key]).substitute(values)
 
     def day(self, d: date, weekday: bool = False) -> str:
-        return format_date(d, "full" if weekday else "long", locale=self.locale)
+        pattern = self.dates["full" if weekday else "long"]
+        elided = d.day in self.dates.get("elided_days", ())
+        return Template(pattern).substitute(
+            article=self.dates.get("article_elided" if elided else "article", ""),
+            weekday=self.dates["weekdays"][d.weekday()],
+            day=self.dates.get("first", "1") if d.day == 1 else str(d.day),
+            month=self.dates["months"][d.month - 1],
+            year=str(d.year),
+        )
 
-    def window(self, window: DateWindow | None) -> str:
-        if window is None:
-            return ""
+    def window(self, window: DateWindow) -> str:
         end = self.day(window.end, weekday=True)
         if window.start is None:
-            return Template(self.phrases["window_by"]).substitute(end=end)
+            return self.phrase("window_by", end=end)
         if window.start == window.end:
-            return Template(self.phrases["window_single"]).substitute(date=end)
-        start = self.day(window.start, weekday=True)
-        return Template(self.phrases["window_range"]).substitute(start=start, end=end)
+            return self.phrase("window_single", date=end)
+        return self.phrase("window_range", start=self.day(window.start, weekday=True), end=end)
+
+    def quote(self, text: str) -> str:
+        # The sentence's own full stop would double the template's: « ... mardi 2 décembre. ».
+        return self.phrase("quote", text=" ".join(text.split()).rstrip("."))
 
     def days(self, n: int) -> str:
         return f"{n} {self.phrases['day' if n == 1 else 'days']}"
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= ITEM_TITLE_MAX else title[: ITEM_TITLE_MAX - 1].rstrip() + "…"
 
 
 def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
@@ -109,27 +167,29 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
     source = shipment.promise_source
     sent_at = source.message.sent_at if source else None
     label = {True: "guaranteed", False: "estimated", None: "stated"}[shipment.guaranteed]
+    # Letters are dated in the user's zone: the user writes them, and the deadlines they set are the user's days.
     today = facts.now.astimezone(policy.timezone).date()
-    deadline = today + timedelta(days=policy.notice_days)
     previous = facts.previous_step_at.astimezone(policy.timezone).date() if facts.previous_step_at else today
-    refund_deadline = today + timedelta(days=REFUND_DAYS)
-    items = "», «".join(shipment.items) if language in ("fr", "it", "es") else '", "'.join(shipment.items)
+    promise = w.window(shipment.promise) if shipment.promise else ""
     fields = {
         "order_id": shipment.order_id,
-        "items_clause": Template(w.phrases["items"]).substitute(items=items) if shipment.items else "",
-        "promise": w.window(shipment.promise),
+        "items_clause": w.phrase("items", items=", ".join(w.quote(_short(i)) for i in shipment.items))
+        if shipment.items else "",
+        "promise": promise,
         "promise_label": w.phrases[label],
-        "promise_quote": source.event.evidence if source and source.event.evidence else w.phrases["no_quote"],
-        "promise_subject": source.message.subject if source else "",
+        # Without the sentence itself, the promise is restated plainly rather than quoted as if Amazon wrote it.
+        "promise_quote": w.quote(source.event.evidence) if source and source.event.evidence else promise,
+        "promise_subject": w.quote(source.message.subject) if source and source.message.subject
+        else w.phrases["no_subject"],
         "promise_email_date": w.day(sent_at.astimezone(policy.timezone).date()) if sent_at else "",
         "delivered": w.day(shipment.delivered_on) if shipment.delivered_on else "",
         "days_late": w.days(facts.verdict.days_late or 0),
         "ask": w.phrases["ask"][policy.ask],
         "today": w.day(today),
-        "deadline": w.day(deadline),
+        "deadline": w.day(today + timedelta(days=policy.notice_days)),
         "previous_step_date": w.day(previous),
         "previous_deadline": w.day(previous + timedelta(days=policy.notice_days)),
-        "refund_deadline": w.day(refund_deadline),
+        "refund_deadline": w.day(today + timedelta(days=REFUND_DAYS)),
         "signature": policy.sender_name,
     }
     place = country(shipment.marketplace)
@@ -142,7 +202,7 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
 def render(facts: LetterFacts) -> Letter:
     language = language_of(facts.shipment, facts.policy)
     name = template_name(facts.track, facts.step, facts.shipment.marketplace)
-    text = Template(load_template(language, name, facts.policy)).substitute(_fields(facts, language))
-    head, _, body = text.partition("\n\n")
+    text = _fill(language, name, facts.policy, _fields(facts, language))
+    head, _, body = text.strip().partition("\n")
     subject = head.removeprefix("Subject:").strip()
     return Letter(language, subject, body.strip() + "\n")
