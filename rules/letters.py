@@ -200,6 +200,8 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
 
 
 def render(facts: LetterFacts) -> Letter:
+    if facts.track == "B" and facts.step == 3 and not has_termination_law(country(facts.shipment.marketplace)):
+        raise ValueError(f"no termination letter for {facts.shipment.marketplace}: its ladder ends at step 2")
     language = language_of(facts.shipment, facts.policy)
     name = template_name(facts.track, facts.step, facts.shipment.marketplace)
     text = _fill(language, name, facts.policy, _fields(facts, language))

@@ -42,7 +42,7 @@ def sighting(
     delivered_on: date | None = None,
     items: tuple[str, ...] = (),
     shipment: str | None = None,
-    evidence: str = "",
+    evidence: str | None = None,  # None: a plausible sentence; "" none at all
     authenticated: bool | None = True,
     forwarded: bool = False,
     subject: str | None = None,
@@ -68,7 +68,8 @@ def sighting(
         delivered_on=delivered_on,
         items=items,
         shipment=shipment,
-        evidence=evidence or (f"Livraison estimée : {window.end.isoformat()}" if window else ""),
+        evidence=evidence if evidence is not None else (f"Livraison estimée : {window.end.isoformat()}" if window
+                                                        else ""),
     )
     return Sighting(message, event)
 
