@@ -61,6 +61,8 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     root.setLevel(level.upper())
     # imapclient logs whole commands and responses at DEBUG, message bodies included: never let them through.
     logging.getLogger("imapclient").setLevel(logging.INFO)
+    # mail-parser warns about odd MIME parts by quoting them: mail content, so never in the log.
+    logging.getLogger("mailparser").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.WARNING if level != "debug" else logging.INFO)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

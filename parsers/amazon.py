@@ -125,10 +125,11 @@ class Reader:
         """The window at the start of `segment`: (window, whether it is a "by DATE" deadline)."""
         text = segment
         by = False
-        for word in sorted(self.p.words.get("by", []), key=len, reverse=True):
-            if text.lower().startswith(word.lower() + " "):
-                text, by = text[len(word) + 1:], True
-                break
+        for key in ("by", "from"):
+            for word in sorted(self.p.words.get(key, []), key=len, reverse=True):
+                if text.lower().startswith(word.lower() + " "):
+                    text, by = text[len(word) + 1:], by or key == "by"
+                    break
         mentions = self.dates.find(text)
         if not mentions or mentions[0].start > 2:
             return None, by

@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -51,7 +52,7 @@ class Mail:
 
 
 def identity(raw: bytes, message: Message | None) -> str:
-    found = (message.get("Message-ID") or "").strip() if message is not None else ""
+    found = str(message.get("Message-ID") or "").strip() if message is not None else ""
     found = visible(found).strip().strip("<>").strip()
     return found if found and " " not in found else "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -61,7 +62,8 @@ def _address(value: str) -> str:
     return pairs[0][1].strip().lower() if pairs and pairs[0][1] else ""
 
 
-def _date(value: str | None) -> datetime | None:
+def _date(header: object) -> datetime | None:
+    value = str(header or "")  # an 8-bit header comes as an email.header.Header
     if not value:
         return None
     try:
@@ -102,18 +104,54 @@ def _boundary_year(raw: bytes) -> int | None:
     return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC).year if m else None
 
 
+def _decode(payload: bytes, charset: str | None) -> str:
+    """A part's text in its declared charset; a missing or unknown one falls back to UTF-8, then cp1252
+    (the usual truth behind a wrong label), rather than losing the accented words the phrases need."""
+    for candidate in (charset, "utf-8", "cp1252"):
+        if not candidate:
+            continue
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("utf-8", "replace")
+
+
+def _parts(message: Message, subtype: str) -> str:
+    texts = []
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}" and not part.get_filename():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                texts.append(_decode(payload, part.get_content_charset()))
+    return "\n".join(texts)
+
+
+def _subject(message: Message) -> str:
+    """The Subject, RFC 2047 words decoded; raw 8-bit bytes (against the rules, but seen) read like a body."""
+    value = message.get("Subject")
+    if value is None:
+        return ""
+    words = []
+    for chunk, charset in decode_header(value):
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        words.append(_decode(chunk, None if charset in (None, "unknown-8bit") else charset))
+    return "".join(words)
+
+
 def read(raw: bytes) -> Mail:
     parsed = mailparser.parse_from_bytes(raw)
     message: Message = parsed.message
-    text = visible("\n".join(parsed.text_plain))
-    html = visible("\n".join(parsed.text_html))
+    text = visible(_parts(message, "plain"))
+    html = visible(_parts(message, "html"))
     if not text.strip() and html:
         text = html_to_text(html)
     sent_at = _date(message.get("Date"))
     notes: tuple[str, ...] = () if sent_at else ("no usable Date header: relative dates stay unresolved",)
     mail = Mail(
         message_id=identity(raw, message),
-        subject=" ".join(visible(parsed.subject or "").split()),
+        subject=" ".join(visible(_subject(message)).split()),
         sender=_address(str(message.get("From") or "")),
         sent_at=sent_at,
         text=text,

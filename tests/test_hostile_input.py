@@ -1,0 +1,62 @@
+"""Broken and hostile input: parse() never raises; what it cannot read is quarantined with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers import MAX_BYTES, parse
+from parsers.model import Status
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "amazon").rglob("*.eml"))
+SAMPLES = [p.read_bytes() for p in FIXTURES]
+
+
+def test_empty_and_garbage_input() -> None:
+    for raw in (b"", b"\x00\xff\xfe", b"not an email at all", b"From: \r\n\r\n", b"\r\n\r\n\r\n"):
+        result = parse(raw)
+        assert result.status in (Status.IGNORED, Status.QUARANTINED)
+        assert result.reason
+        assert result.message.message_id.startswith("sha256:")
+
+
+def test_an_enormous_message_is_quarantined_without_being_read() -> None:
+    result = parse(b"From: shipment-tracking@amazon.fr\r\n\r\n" + b"x" * (MAX_BYTES + 1))
+    assert result.status is Status.QUARANTINED and "too large" in result.reason
+
+
+def test_a_truncated_amazon_email_still_yields_what_it_states() -> None:
+    raw = FIXTURES[0].read_bytes()
+    for cut in (len(raw) // 2, len(raw) // 3, 200):
+        result = parse(raw[:cut])
+        assert result.status in (Status.PARSED, Status.IGNORED, Status.QUARANTINED)
+
+
+def test_a_wrong_charset_is_survived() -> None:
+    raw = (b"From: \"Amazon.fr\" <shipment-tracking@amazon.fr>\r\nSubject: Exp\xe9di\xe9 : colis\r\n"
+           b"Date: Mon, 16 Nov 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n\r\n"
+           b"Arriv\xe9e : mardi 17 novembre\r\nCommande n\xb0 402-1234567-7654321\r\n")
+    result = parse(raw)
+    assert result.status is not None  # no exception escaped
+    assert result.status in (Status.PARSED, Status.QUARANTINED)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sample=st.sampled_from(SAMPLES), data=st.data())
+def test_mutated_real_shaped_emails_never_raise(sample: bytes, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(sample)))
+    length = data.draw(st.integers(0, 400))
+    junk = data.draw(st.binary(max_size=400))
+    mutated = sample[:start] + junk + sample[start + length:]
+    result = parse(mutated)
+    assert result.status in (Status.PARSED, Status.IGNORED, Status.QUARANTINED)
+    if result.status is not Status.PARSED:
+        assert result.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_random_bytes_never_raise(raw: bytes) -> None:
+    assert parse(raw).status in (Status.PARSED, Status.IGNORED, Status.QUARANTINED)
