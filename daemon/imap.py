@@ -7,8 +7,10 @@ first. Folders are found by their special-use flag (\\All, \\Drafts, \\Sent), wh
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -18,6 +20,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import ALL, DRAFTS, SENT
 
 from daemon.config import is_loopback
+
+IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
 
 
 class MailboxError(Exception):
@@ -180,6 +184,29 @@ class ImapMailbox:
             header = bytes(data.get(field, b"")).decode("ascii", "replace")
             result[uid] = header.partition(":")[2].strip().strip("<>")
         return result
+
+    # -- waiting --------------------------------------------------------------------------------------
+
+    def wait_for_mail(self, folder: str, seconds: float, tick: Callable[[], bool]) -> bool:
+        """IDLE on `folder` for at most `seconds`, in short slices; True as soon as the server reports new mail.
+        `tick` runs after each slice (the watchdog); when it returns False the wait ends early."""
+        self._examine(folder)
+        self._call("IDLE", self.client.idle)
+        try:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                responses = self._call("IDLE", self.client.idle_check, timeout=min(IDLE_SLICE, left))
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise MailboxError(f"IMAP {self.where}: the server closed the connection (BYE)")
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    return True
+                if not tick():
+                    return False
+            return False
+        finally:
+            # When the connection is gone, the error that ended the wait is the one worth reporting.
+            with contextlib.suppress(OSError, IMAPClientError):
+                self.client.idle_done()
 
     # -- writing --------------------------------------------------------------------------------------
 

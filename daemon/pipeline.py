@@ -67,9 +67,16 @@ def run_pass(
     return PassResult(summary, evaluation, delivered, followed)
 
 
-def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:
-    """One pass against the configured IMAP mailbox, with one connection for reading, drafting and checking."""
-    with Store(config.state.path) as store, ImapMailbox(imap_settings(config)) as mailbox:
+def sync_with(mailbox: ImapMailbox, config: Config, now: datetime,
+              stop: threading.Event | None = None) -> PassResult:
+    """One pass on an open mailbox connection, used for reading, drafting and checking alike."""
+    with Store(config.state.path) as store:
         smtp = smtp_outbox(config, mailbox) if config.claims.to else None
         channels = Channels(drafts=DraftsOutbox(mailbox), smtp=smtp)
         return run_pass(mailbox, channels, store, config, now, stop, mailbox)
+
+
+def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:
+    """One pass with a connection of its own (`lateclaim sync`)."""
+    with ImapMailbox(imap_settings(config)) as mailbox:
+        return sync_with(mailbox, config, now, stop)

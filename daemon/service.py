@@ -1,73 +1,190 @@
 """`lateclaim run`: the long-running process.
 
-The first sync runs before anything else, so that a wrong password or an unreachable server fails the start
-visibly (systemd is told READY only after it). Then APScheduler runs a sync every `poll_interval`: one at a
-time, missed runs merged into one. SIGTERM or SIGINT sets an event; the running sync stops after the message
-it is recording, the scheduler shuts down, and the process exits 0.
+- The first sync runs before anything else, so that a wrong password or an unreachable server fails the start
+  visibly; systemd is told READY=1 only after it.
+- APScheduler runs a sync every `poll_interval` (one at a time, missed runs merged into one) on one long-lived
+  IMAP connection, reopened after any failure. A failed sync is retried sooner, with exponential backoff and
+  jitter, up to the poll interval.
+- A watcher thread keeps a second connection in IMAP IDLE (re-issued every IDLE_RENEW seconds, well under the
+  29 minutes servers allow) and brings the next sync forward when new mail arrives. It feeds the systemd
+  watchdog from its loop, so a hung loop gets the service restarted.
+- SIGTERM or SIGINT: the running sync stops after the message it is recording, and the process exits 0.
+  SIGHUP: the configuration is read again; a broken one is reported and the old one kept.
 """
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 from types import FrameType
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from daemon import clock
-from daemon.config import Config
-from daemon.imap import MailboxError
-from daemon.pipeline import sync_mailbox
+from daemon.config import Config, ConfigError, load
+from daemon.imap import ImapMailbox, MailboxError
+from daemon.pipeline import imap_settings, sync_with
 from daemon.secrets import SecretError
+from daemon.smtp import SmtpError
 from daemon.store import StoreError
 from daemon.systemd import notify
 
 log = structlog.get_logger("lateclaim.service")
+
+IDLE_RENEW = 600.0  # seconds: Gmail and peers drop an IDLE left alone for 29 minutes or less
+RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError)
+
+
+class Backoff:
+    """Exponential backoff with full jitter: first, 2 x first, 4 x first... capped."""
+
+    def __init__(self, first: float, cap: float) -> None:
+        self.first, self.cap, self.failures = first, cap, 0
+
+    def next(self) -> float:
+        self.failures += 1
+        return random.uniform(self.first, min(self.cap, self.first * 2 ** (self.failures - 1)))
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 class Service:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.stop = threading.Event()
+        self.lock = threading.Lock()  # one sync at a time, whoever asks
+        self.mailbox: ImapMailbox | None = None
+        self.retry = Backoff(5, config.mailbox.poll_interval)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+
+    # -- syncing ----------------------------------------------------------------------------------------
+
+    def _connection(self) -> ImapMailbox:
+        if self.mailbox is None:
+            self.mailbox = ImapMailbox(imap_settings(self.config)).__enter__()
+        return self.mailbox
+
+    def _drop_connection(self) -> None:
+        mailbox, self.mailbox = self.mailbox, None
+        if mailbox is not None:
+            mailbox.__exit__(None, None, None)
+
+    def sync_once(self) -> None:
+        """One pass; errors propagate (the first one ends the start)."""
+        with self.lock:
+            try:
+                result = sync_with(self._connection(), self.config, clock.now(), self.stop)
+            except BaseException:
+                self._drop_connection()
+                raise
+        notify(f"STATUS=Synced at {clock.now():%Y-%m-%d %H:%M} UTC: {result.sync.new} new messages, "
+               f"{len(result.evaluation.created)} claims created", "WATCHDOG=1")
 
     def sync(self) -> None:
+        """The scheduled job: never raises, retries sooner after a failure."""
         if self.stop.is_set():
             return
         try:
-            result = sync_mailbox(self.config, clock.now(), self.stop)
-        except (MailboxError, SecretError, StoreError) as exc:
-            log.error("sync_failed", error=str(exc))
-            notify(f"STATUS=Last sync failed: {exc}")
-            return
+            self.sync_once()
+            self.retry.reset()
+        except RECOVERABLE as exc:
+            delay = self.retry.next()
+            log.error("sync_failed", error=str(exc), retry_in=round(delay))
+            notify(f"STATUS=Last sync failed, retrying in {delay:.0f} s: {exc}")
+            self._bring_forward(delay)
         except Exception:
             log.exception("sync_crashed")
-            return
-        notify(f"STATUS=Synced at {clock.now():%Y-%m-%d %H:%M} UTC: {result.sync.new} new messages, "
-               f"{len(result.evaluation.created)} claims created", "WATCHDOG=1")
+            self._bring_forward(self.retry.next())
+
+    def _bring_forward(self, seconds: float) -> None:
+        if not self.stop.is_set() and self.scheduler.running:
+            self.scheduler.modify_job("sync", next_run_time=clock.now() + timedelta(seconds=seconds))
+
+    # -- watching ---------------------------------------------------------------------------------------
+
+    def _tick(self) -> bool:
+        notify("WATCHDOG=1")
+        return not self.stop.is_set()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait, still feeding the watchdog, until `seconds` pass or a stop is asked."""
+        end = clock.now() + timedelta(seconds=seconds)
+        while self._tick() and clock.now() < end:
+            self.stop.wait(min(30.0, (end - clock.now()).total_seconds()))
+
+    def watch(self) -> None:
+        backoff = Backoff(5, 900)
+        while not self.stop.is_set():
+            try:
+                with ImapMailbox(imap_settings(self.config)) as mailbox:
+                    folder = mailbox.folders_to_read()[0]
+                    if backoff.failures:
+                        self._bring_forward(0)  # mail may have come while the watcher was away: catch up
+                    backoff.reset()
+                    log.info("watching", folder=folder)
+                    while not self.stop.is_set():
+                        if mailbox.wait_for_mail(folder, IDLE_RENEW, self._tick):
+                            log.info("new_mail", folder=folder)
+                            self._bring_forward(0)
+            except RECOVERABLE as exc:
+                delay = backoff.next()
+                log.warning("watch_interrupted", error=str(exc), retry_in=round(delay))
+                self._pause(delay)
+
+    # -- signals ----------------------------------------------------------------------------------------
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         log.info("stop_requested", signal=signal.Signals(signum).name)
         notify("STOPPING=1")
         self.stop.set()
 
+    def reload(self, signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=self._reload, name="reload", daemon=True).start()  # not inside the handler
+
+    def _reload(self) -> None:
+        path = self.config.source
+        if path is None:
+            return
+        try:
+            new = load(Path(path))
+        except ConfigError as exc:
+            log.error("reload_refused", problems=exc.problems, kept=str(path))
+            notify("STATUS=New configuration refused; the previous one is kept")
+            return
+        with self.lock:
+            self.config = new
+            self._drop_connection()
+        self.scheduler.reschedule_job("sync", trigger="interval", seconds=new.mailbox.poll_interval)
+        log.info("config_reloaded", path=str(path))
+        notify("RELOADING=0", "STATUS=Configuration reloaded")
+
+    # -- the whole life -----------------------------------------------------------------------------------
+
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.reload)
         interval = self.config.mailbox.poll_interval
         log.info("starting", poll_interval=interval, mode=self.config.claims.mode)
-        sync_mailbox(self.config, clock.now(), self.stop)  # errors here end the start, visibly
+        self.sync_once()  # errors here end the start, visibly
         notify("READY=1", "STATUS=First sync done")
-        scheduler = BackgroundScheduler(timezone="UTC")
-        scheduler.add_job(
+        self.scheduler.add_job(
             self.sync, "interval", seconds=interval, id="sync",
             next_run_time=clock.now() + timedelta(seconds=interval),
             coalesce=True, max_instances=1, misfire_grace_time=None,
         )
-        scheduler.start()
+        self.scheduler.start()
+        watcher = threading.Thread(target=self.watch, name="idle-watcher", daemon=True)
+        watcher.start()
         self.stop.wait()
-        scheduler.shutdown(wait=True)  # lets a running sync finish the message it is on
+        self.scheduler.shutdown(wait=True)  # lets a running sync finish the message it is on
+        with self.lock:
+            self._drop_connection()
         log.info("stopped")
         return 0
 
