@@ -192,3 +192,49 @@ def test_run_syncs_then_stops_cleanly_on_sigterm(
             os.kill(process.pid, signal.SIGKILL)
     assert process.returncode == 0, err
     assert '"event": "stopped"' in err
+
+
+def test_a_uidvalidity_change_resyncs_without_duplicates(
+    dovecot, mailbox_with_samples, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    account = mailbox_with_samples
+    config = load(write_config(tmp_path, account))
+    first = sync_mailbox(config, AS_OF)
+    dovecot.set_uidvalidity(account.username, "INBOX", 4242)
+    again = sync_mailbox(config, AS_OF)
+    assert again.sync.fetched == first.sync.fetched  # everything is read again...
+    assert again.sync.known == first.sync.fetched and again.sync.new == 0  # ...and recognised
+    assert again.evaluation.created == [] and again.delivered == []
+    with Store(config.state.path) as store:
+        assert store.cursor("INBOX").uidvalidity == 4242
+        assert len(store.sightings()) == len(AMAZON_SAMPLES)
+    assert len(drafts(dovecot, account)) == 2
+
+
+def test_doctor_checks_everything_and_names_what_fails(
+    dovecot, imap_account, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    config = str(write_config(tmp_path, imap_account))
+    done = lateclaim("doctor", "--config", config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for check in ("config", "state", "clock", "mailbox password", "imap", "folders", "drafts", "sent"):
+        assert any(line.startswith("ok") and f" {check} " in line for line in done.stdout.splitlines()), check
+    (tmp_path / "imap-password").write_text("not-it-987")
+    failed = lateclaim("doctor", "--config", config)
+    assert failed.returncode == 1
+    assert "FAIL  imap" in failed.stdout and "login failed" in failed.stdout
+    assert "not-it-987" not in failed.stdout + failed.stderr
+
+
+def test_debug_logs_carry_no_password_subject_or_body(
+    dovecot, mailbox_with_samples, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    path = write_config(tmp_path, mailbox_with_samples)
+    path.write_text(path.read_text().replace('format = "json"', 'format = "json"\nlevel = "debug"'))
+    done = lateclaim("sync", "--once", "--config", str(path), "--as-of", "2026-11-24T12:00")
+    assert done.returncode == 0, done.stderr
+    assert '"event": "message_ingested"' in done.stderr  # debug lines were written...
+    secrets_and_words = [mailbox_with_samples.password, "Lampe de bureau", "Bouilloire", "Headphones",
+                         "Camille", "Arrivée", "Votre colis"]
+    for text in secrets_and_words:  # ...and none of them carries these
+        assert text not in done.stderr, text
