@@ -85,6 +85,7 @@ class ClaimsConfig:
     ask: str = "gesture"
     signature: str = ""
     template_dir: Path | None = None
+    max_age_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         ask=r.choice("ask", "gesture", ASKS),
         signature=r.text("signature", ""),
         template_dir=r.path("template_dir", None),
+        max_age_days=r.integer("max_age_days", 30, 1, 3650),
     )
     if claims.mode == "send" and not claims.to:
         r.problem("to", 'mode = "send" needs the address claims are sent to')

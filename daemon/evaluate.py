@@ -27,6 +27,7 @@ def policy_of(config: Config) -> Policy:
         ask=claims.ask,
         sender_name=claims.signature,
         template_dir=claims.template_dir,
+        max_age_days=claims.max_age_days,
     )
 
 

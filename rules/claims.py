@@ -146,6 +146,13 @@ def _claimable(shipment: Shipment, policy: Policy) -> bool:
     return shipment.authenticated or policy.trust_unauthenticated
 
 
+def _too_old(shipment: Shipment, result: Verdict, now: datetime, policy: Policy) -> bool:
+    """A promise broken long ago (found by a history import) starts no claim: Amazon's goodwill is asked for
+    within days, and an old undelivered order has usually been settled some other way."""
+    broken_on = shipment.delivered_on or result.deadline
+    return broken_on is not None and (now.date() - broken_on).days > policy.max_age_days
+
+
 def _candidates(shipments: Sequence[Shipment], now: datetime, policy: Policy,
                 history: Sequence[PastClaim]) -> list[_Due]:
     done: dict[tuple[str, str, str], dict[int, PastClaim]] = {}
@@ -158,6 +165,8 @@ def _candidates(shipments: Sequence[Shipment], now: datetime, policy: Policy,
         result = verdict(shipment, now, policy)
         key = (shipment.order_id, shipment.shipment)
         ladder = done.get((*key, "B"), {})
+        if not ladder and _too_old(shipment, result, now, policy):
+            continue
         if result.kind is VerdictKind.LATE and not done.get((*key, "A")) and not ladder:
             due.append(_Due(shipment, result, "A", 1))
         elif result.kind is VerdictKind.OVERDUE:

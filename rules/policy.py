@@ -21,6 +21,7 @@ class Policy:
     ask: str = "gesture"  # what track A asks for: one of ASKS
     sender_name: str = ""  # signs the letters
     template_dir: Path | None = None  # the user's own templates, replacing bundled ones of the same name
+    max_age_days: int = 30  # no new claim about a promise broken longer ago than this (history imports)
 
     def __post_init__(self) -> None:
         # The daemon validates its configuration; this catches a Policy built by hand with a value the letters

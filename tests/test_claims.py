@@ -203,3 +203,13 @@ def test_each_shipment_of_an_order_has_its_own_ladder() -> None:
     ]
     decisions = decide(timelines(sightings), datetime(2026, 12, 4, tzinfo=UTC), policy(), [])
     assert [(d.shipment, d.track, d.step) for d in decisions] == [("B", "B", 1)]
+
+
+def test_a_promise_broken_long_ago_starts_no_claim() -> None:
+    # late(): promised 2 December, delivered 5 December 2026 (a history import finds it weeks later).
+    assert decide([late()], at(2027, 1, 4, 12), policy(), []) != []  # 30 days after the delivery
+    assert decide([late()], at(2027, 1, 5, 12), policy(), []) == []  # 31 days
+    assert decide([late()], at(2027, 1, 5, 12), policy(max_age_days=60), []) != []
+    undelivered = one(ordered(DEC_2))
+    assert decide([undelivered], at(2027, 1, 1, 12), policy(), []) != []  # 30 days after the promise
+    assert decide([undelivered], at(2027, 1, 2, 12), policy(), []) == []
