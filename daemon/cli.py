@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +43,13 @@ def _as_of(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"expected a date or date and time such as 2026-11-24 or 2026-11-24T18:00, got {text!r}"
         ) from None
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date such as 2026-01-01, got {text!r}") from None
 
 
 def _zone(text: str) -> ZoneInfo:
@@ -88,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--once", action="store_true", help="exactly one pass")
     as_of(sync)
     sync.set_defaults(handler=cmd_sync)
+
+    backfill = command("backfill", "import the Amazon mail already in the mailbox, with a progress bar",
+                       "Reads every Amazon email received since DATE from the configured folders, in batches "
+                       "(memory stays flat), then evaluates as `sync` does. Interrupt it at will and run it "
+                       "again: what was recorded is recognised from the headers and not downloaded twice. "
+                       "No claim is started about a promise broken more than claims.max_age_days ago.")
+    backfill.add_argument("--since", required=True, type=_day, metavar="DATE", help="e.g. 2026-01-01")
+    as_of(backfill)
+    backfill.set_defaults(handler=cmd_backfill)
 
     parse = command("parse", "show what lateclaim reads in .eml files, and why",
                     "Parses each file as lateclaim would and prints its events: kind, order numbers, the "
@@ -217,6 +233,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
         result = sync_mailbox(config, now_or_as_of(args, config))
         if args.once or result.sync.new == 0:
             return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from daemon.backfill import backfill
+
+    config = load_config(args)
+    if missing := require_mailbox(config):
+        raise ConfigError(missing)
+    logs.configure(config.log.level, config.log.format)
+    summary = backfill(config, args.since, now_or_as_of(args, config), sys.stderr)
+    created = len(summary.final_pass.evaluation.created) if summary.final_pass else 0
+    print(f"{summary.matching} Amazon emails since {args.since}: {summary.downloaded} imported, "
+          f"{summary.already_known} already known; {created} claims created.")
+    return EXIT_OK
 
 
 def cmd_orders(args: argparse.Namespace) -> int:

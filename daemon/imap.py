@@ -12,6 +12,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import Any
 
@@ -141,10 +142,13 @@ class ImapMailbox:
         info = self._call(f"EXAMINE {folder}", self.client.select_folder, folder, readonly=True)
         return int(info[b"UIDVALIDITY"])
 
-    def scan(self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str]) -> FolderState:
+    def scan(self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str],
+             since: date | None = None) -> FolderState:
         current = self._examine(folder)
         start = last_uid if uidvalidity == current else 0
         criteria = ["UID", f"{start + 1}:*", *sender_criteria(sender_domains)]
+        if since is not None:
+            criteria += ["SINCE", since]
         uids = self._call(f"SEARCH in {folder}", self.client.search, criteria)
         # `UID n:*` always matches the highest UID, even below n: keep only what is really new.
         return FolderState(folder, current, tuple(sorted(uid for uid in uids if uid > start)))

@@ -221,8 +221,11 @@ class Store:
     @staticmethod
     def _advance(db: sqlite3.Connection, folder: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
         db.execute(
+            # Within one UIDVALIDITY the cursor only moves forward (a history import reads old UIDs).
             "INSERT INTO folders VALUES (?, ?, ?, ?) ON CONFLICT (folder) DO UPDATE SET "
-            "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+            "last_uid = CASE WHEN folders.uidvalidity = excluded.uidvalidity "
+            "THEN max(folders.last_uid, excluded.last_uid) ELSE excluded.last_uid END, "
+            "uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at",
             (folder, uidvalidity, last_uid, _ts(now)),
         )
 

@@ -193,3 +193,20 @@ def test_a_crash_in_send_mode_sends_nothing_twice(
     ids = [email.message_from_bytes(m.content)["Message-ID"] for m in smtp_server.messages]
     assert len(ids) == 2 and len(set(ids)) == 2
     assert {c["status"] for c in claims(config).values()} == {"sent"}
+
+
+def test_backfill_imports_in_batches_and_resumes_after_a_crash(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    setup_mailbox(dovecot, imap_account)
+    config = write_config(tmp_path, imap_account)
+    args = ("backfill", "--since", "2020-01-01", "--config", config, "--as-of", AS_OF)
+    crashed = lateclaim(*args, crash_at="message_recorded")
+    assert crashed.returncode == -9
+    done = lateclaim(*args)
+    assert done.returncode == 0, done.stderr
+    assert "9 Amazon emails since 2020-01-01: 8 imported, 1 already known; 2 claims created." in done.stdout
+    assert "INBOX: 9/9 messages (100%)" in done.stderr
+    again = lateclaim(*args)
+    assert "0 imported, 9 already known; 0 claims created." in again.stdout
+    assert len(dovecot.messages(imap_account.username, DRAFTS)) == 2

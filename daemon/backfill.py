@@ -1,0 +1,81 @@
+"""`lateclaim backfill --since DATE`: import the Amazon mail already in the mailbox, in batches.
+
+Memory stays flat: UIDs are handled a batch at a time, each body is parsed and recorded before the next is
+fetched. It can be interrupted and run again: messages already recorded are recognised by their Message-ID,
+read from the headers alone, and not downloaded again. Claims about promises broken longer ago than
+claims.max_age_days are not started.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TextIO
+
+import parsers
+from daemon import faults
+from daemon.config import Config
+from daemon.imap import ImapMailbox
+from daemon.pipeline import PassResult, imap_settings, sync_with
+from daemon.store import Store
+from parsers.marketplaces import sender_domains
+
+BATCH = 200
+
+
+@dataclass
+class BackfillSummary:
+    matching: int = 0
+    downloaded: int = 0
+    already_known: int = 0
+    interrupted: bool = False
+    final_pass: PassResult | None = None
+
+
+class Progress:
+    """A one-line bar on a terminal, a line every tenth otherwise (a log file, a pipe)."""
+
+    def __init__(self, out: TextIO, folder: str, total: int) -> None:
+        self.out, self.folder, self.total = out, folder, total
+        self.tty = out.isatty()
+        self.shown = -1
+
+    def update(self, done: int) -> None:
+        share = done / self.total if self.total else 1.0
+        if self.tty:
+            bar = "#" * int(share * 30)
+            self.out.write(f"\r{self.folder}: [{bar:<30}] {done}/{self.total}")
+            if done == self.total:
+                self.out.write("\n")
+        elif int(share * 10) > self.shown:
+            self.shown = int(share * 10)
+            self.out.write(f"{self.folder}: {done}/{self.total} messages ({share:.0%})\n")
+        self.out.flush()
+
+
+def backfill(config: Config, since: date, now: datetime, out: TextIO,
+             stop: threading.Event | None = None) -> BackfillSummary:
+    summary = BackfillSummary()
+    with ImapMailbox(imap_settings(config)) as mailbox, Store(config.state.path) as store:
+        for folder in mailbox.folders_to_read():
+            state = mailbox.scan(folder, None, 0, sender_domains(), since=since)
+            summary.matching += len(state.uids)
+            progress = Progress(out, folder, len(state.uids))
+            progress.update(0)
+            for first in range(0, len(state.uids), BATCH):
+                batch = state.uids[first:first + BATCH]
+                known = {uid for uid, mid in mailbox.message_ids(folder, batch).items() if store.has_message(mid)}
+                summary.already_known += len(known)
+                for uid, raw in mailbox.fetch(folder, [u for u in batch if u not in known]):
+                    result = parsers.parse(raw, recipient_tz=config.rules.timezone,
+                                           authserv_ids=config.rules.authserv_ids)
+                    store.ingest(folder, state.uidvalidity, uid, result, parsers.PARSER_VERSION, now)
+                    faults.crash_point("message_recorded")
+                    summary.downloaded += 1
+                progress.update(min(first + BATCH, len(state.uids)))
+                if stop is not None and stop.is_set():
+                    summary.interrupted = True
+                    return summary
+        summary.final_pass = sync_with(mailbox, config, now, stop)
+    return summary
