@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from email.message import Message
+from email.parser import HeaderParser
 from types import TracebackType
 from typing import Any
 
@@ -48,6 +50,14 @@ class FolderState:
     uids: tuple[int, ...]  # new UIDs (> the cursor) from Amazon senders, ascending
 
 
+def any_of(groups: Sequence[list[Any]]) -> list[Any]:
+    """IMAP's OR takes two keys: any of n groups is OR g1 (OR g2 (... gn)), a list being a parenthesized group."""
+    combined = groups[-1]
+    for group in reversed(groups[:-1]):
+        combined = ["OR", group, combined]
+    return combined
+
+
 def sender_criteria(domains: Sequence[str]) -> list[Any]:
     """`OR FROM a OR FROM b FROM c` as imapclient criteria: FROM matches a substring of the From header."""
     criteria: list[Any] = ["FROM", domains[-1]]
@@ -62,6 +72,7 @@ class ImapMailbox:
         self.where = f"{settings.host}:{settings.port}"
         self._client: IMAPClient | None = None
         self._special: dict[bytes, str | None] = {}
+        self._selected: str | None = None
 
     # -- connection -----------------------------------------------------------------------------------
 
@@ -139,8 +150,16 @@ class ImapMailbox:
     # -- reading --------------------------------------------------------------------------------------
 
     def _examine(self, folder: str) -> int:
+        """Open `folder` read-only (EXAMINE: nothing in it can change) and return its UIDVALIDITY."""
+        self._selected = None
         info = self._call(f"EXAMINE {folder}", self.client.select_folder, folder, readonly=True)
+        self._selected = folder
         return int(info[b"UIDVALIDITY"])
+
+    def _open(self, folder: str) -> None:
+        """Make `folder` the open one, without a command when it already is."""
+        if self._selected != folder:
+            self._examine(folder)
 
     def scan(self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str],
              since: date | None = None) -> FolderState:
@@ -156,7 +175,7 @@ class ImapMailbox:
     def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
         if not uids:
             return
-        self._examine(folder)
+        self._open(folder)
         for first in range(0, len(uids), batch):
             chunk = list(uids[first:first + batch])
             found = self._call(f"FETCH in {folder}", self.client.fetch, chunk, ["BODY.PEEK[]"])
@@ -166,7 +185,7 @@ class ImapMailbox:
                     yield uid, bytes(data[b"BODY[]"])
 
     def search(self, folder: str, criteria: list[Any]) -> list[int]:
-        self._examine(folder)
+        self._open(folder)
         wide = any(isinstance(c, str) and not c.isascii() for c in criteria)
         charset = "UTF-8" if wide else None  # a French subject, say: the server must be told
         return sorted(self._call(f"SEARCH in {folder}", self.client.search, criteria, charset))
@@ -175,26 +194,29 @@ class ImapMailbox:
         quoted = message_id if message_id.startswith("<") else f"<{message_id}>"
         return bool(self.search(folder, ["HEADER", "Message-ID", quoted]))
 
-    def message_ids(self, folder: str, uids: Sequence[int]) -> dict[int, str]:
-        """UID -> Message-ID (without brackets), read from the headers only."""
+    def headers(self, folder: str, uids: Sequence[int], names: Sequence[str]) -> dict[int, Message]:
+        """UID -> the named header fields only (BODY.PEEK[HEADER.FIELDS (...)]: no body is downloaded)."""
         if not uids:
             return {}
-        self._examine(folder)
-        field = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+        self._open(folder)
+        wanted = " ".join(n.upper() for n in names)
         found = self._call(f"FETCH in {folder}", self.client.fetch, list(uids),
-                           ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
-        result = {}
-        for uid, data in found.items():
-            header = bytes(data.get(field, b"")).decode("ascii", "replace")
-            result[uid] = header.partition(":")[2].strip().strip("<>")
-        return result
+                           [f"BODY.PEEK[HEADER.FIELDS ({wanted})]"])
+        key = f"BODY[HEADER.FIELDS ({wanted})]".encode()
+        return {uid: HeaderParser().parsestr(bytes(data.get(key, b"")).decode("ascii", "replace"))
+                for uid, data in found.items()}
+
+    def message_ids(self, folder: str, uids: Sequence[int]) -> dict[int, str]:
+        """UID -> Message-ID (without brackets), read from the headers only."""
+        return {uid: str(h.get("Message-ID", "")).strip().strip("<>")
+                for uid, h in self.headers(folder, uids, ["Message-ID"]).items()}
 
     # -- waiting --------------------------------------------------------------------------------------
 
     def wait_for_mail(self, folder: str, seconds: float, tick: Callable[[], bool]) -> bool:
         """IDLE on `folder` for at most `seconds`, in short slices; True as soon as the server reports new mail.
         `tick` runs after each slice (the watchdog); when it returns False the wait ends early."""
-        self._examine(folder)
+        self._open(folder)
         self._call("IDLE", self.client.idle)
         try:
             deadline = time.monotonic() + seconds

@@ -87,11 +87,13 @@ class Dovecot:
         with open(self.root / "passwd", "w") as users:
             for n in range(1, USERS + 1):
                 users.write(f"user{n}:{{PLAIN}}secret-{n}-pw::::::\n")
+        for n in range(1, USERS + 1):  # Dovecot writes a user's rawlog only into a directory that exists
+            (self.root / "rawlog" / f"user{n}").mkdir()
         if self.as_root:
             nobody = pwd.getpwnam("nobody")
             self.mail_uid, self.mail_gid = nobody.pw_uid, nobody.pw_gid
-            for sub in ("mail", "rawlog"):
-                os.chown(self.root / sub, self.mail_uid, self.mail_gid)
+            for path in (self.root / "mail", self.root / "rawlog", *(self.root / "rawlog").iterdir()):
+                os.chown(path, self.mail_uid, self.mail_gid)
             # The dovecot and nobody users must reach the passwd file and the Maildirs: traverse-only on parents.
             for parent in [self.root, *self.root.parents]:
                 mode = parent.stat().st_mode
