@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from email import message_from_bytes
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +30,8 @@ from tests.servers.dovecot import Account, Dovecot  # noqa: E402 - after the pat
 
 SAMPLES = sorted(p for p in (ROOT / "tests" / "fixtures" / "amazon").rglob("*.eml")
                  if "ignored" not in p.parts and "hostile" not in p.parts)
-FILLER_WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
+FILLER_WORDS = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do",
+                "eiusmod", "tempor"]
 
 
 def filler(n: int) -> bytes:
