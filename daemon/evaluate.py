@@ -63,9 +63,13 @@ def record_decisions(store: Store, config: Config, now: datetime) -> Evaluation:
     for d in decisions:
         existing = waiting.get((d.order_id, d.shipment, d.track, d.step))
         if existing is not None:
-            if (d.held or "") != existing.held:
-                store.update_claim(existing.id, now, held=d.held or "", note=d.held or "released by the caps")
-                (held if d.held else released).append(existing.id)
+            if d.held is None:  # released: its letter is written again, so that its dates are today's
+                store.update_claim(existing.id, now, held="", note="released by the caps", subject=d.letter.subject,
+                                   body=d.letter.body, evidence=d.evidence)
+                released.append(existing.id)
+            elif d.held != existing.held:
+                store.update_claim(existing.id, now, held=d.held, note=d.held)
+                held.append(existing.id)
             continue
         claim_id = _add(store, config, d, now)
         if claim_id is not None:

@@ -328,8 +328,13 @@ class Store:
     def update_claim(
         self, claim_id: int, now: datetime, *, status: str | None = None, held: str | None = None,
         delivery: str | None = None, sent_at: datetime | None = None, note: str = "", outcome: str | None = None,
+        subject: str | None = None, body: str | None = None, evidence: dict[str, Any] | None = None,
     ) -> None:
         changes: dict[str, Any] = {"updated_at": _ts(now)}
+        if subject is not None and body is not None:
+            changes["subject"], changes["body"] = subject, body
+        if evidence is not None:
+            changes["evidence"] = json.dumps(evidence, ensure_ascii=False)
         if outcome is not None:
             changes["outcome"] = outcome
             changes["outcome_note"] = note

@@ -132,6 +132,10 @@ def test_a_cap_holds_a_claim_queued_with_its_reason(
     assert statuses[0] == ("drafted", None)
     assert statuses[1][0] == "queued" and "daily cap" in str(statuses[1][1])
     assert len(dovecot.messages(imap_account.username, DRAFTS)) == 1
+    # The next day the cap lets it through: it is drafted then, once.
+    assert lateclaim("sync", "--once", "--config", config, "--as-of", "2026-11-25T12:00").returncode == 0
+    assert sorted(c["status"] for c in claims(config).values()) == ["drafted", "drafted"]
+    assert len(dovecot.messages(imap_account.username, DRAFTS)) == 2
 
 
 def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Account, tmp_path: Path) -> None:
