@@ -58,6 +58,14 @@ def any_of(groups: Sequence[list[Any]]) -> list[Any]:
     return combined
 
 
+def sender_filter(domains: Sequence[str], gmail: bool) -> list[Any]:
+    """The server-side filter on senders: Gmail's own search syntax where offered (X-GM-EXT-1), one cheap
+    X-GM-RAW term instead of a chain of ORs; standard SEARCH FROM everywhere else."""
+    if gmail:
+        return ["X-GM-RAW", "from:(" + " OR ".join(domains) + ")"]
+    return sender_criteria(domains)
+
+
 def sender_criteria(domains: Sequence[str]) -> list[Any]:
     """`OR FROM a OR FROM b FROM c` as imapclient criteria: FROM matches a substring of the From header."""
     criteria: list[Any] = ["FROM", domains[-1]]
@@ -73,6 +81,7 @@ class ImapMailbox:
         self._client: IMAPClient | None = None
         self._special: dict[bytes, str | None] = {}
         self._selected: str | None = None
+        self._gmail: bool | None = None
 
     # -- connection -----------------------------------------------------------------------------------
 
@@ -111,6 +120,12 @@ class ImapMailbox:
             client.logout()
         except (OSError, IMAPClientError):
             client.shutdown()
+
+    @property
+    def gmail(self) -> bool:
+        if self._gmail is None:
+            self._gmail = b"X-GM-EXT-1" in self._call("CAPABILITY", self.client.capabilities)
+        return self._gmail
 
     @property
     def client(self) -> IMAPClient:
@@ -165,7 +180,7 @@ class ImapMailbox:
              since: date | None = None) -> FolderState:
         current = self._examine(folder)
         start = last_uid if uidvalidity == current else 0
-        criteria = ["UID", f"{start + 1}:*", *sender_criteria(sender_domains)]
+        criteria = ["UID", f"{start + 1}:*", *sender_filter(sender_domains, self.gmail)]
         if since is not None:
             criteria += ["SINCE", since]
         uids = self._call(f"SEARCH in {folder}", self.client.search, criteria)

@@ -87,3 +87,10 @@ def test_a_draft_lands_in_the_drafts_folder_flagged_and_findable(dovecot: Doveco
 def test_configured_folders_are_read_as_given(imap_account: Account) -> None:
     with ImapMailbox(settings(imap_account, folders=("INBOX", "[Gmail]/Spam"))) as mailbox:
         assert mailbox.folders_to_read() == ["INBOX", "[Gmail]/Spam"]
+
+
+def test_the_sender_filter_uses_gmail_search_only_on_gmail() -> None:
+    from daemon.imap import sender_filter
+
+    assert sender_filter(["amazon.fr", "amazon.de"], gmail=True) == ["X-GM-RAW", "from:(amazon.fr OR amazon.de)"]
+    assert sender_filter(["amazon.fr", "amazon.de"], gmail=False) == ["OR", "FROM", "amazon.fr", ["FROM", "amazon.de"]]
