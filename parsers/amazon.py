@@ -82,9 +82,10 @@ def _lines(text: str) -> list[str]:
     return [line for line in (raw.strip() for raw in text.splitlines()) if line]
 
 
-def _marker_hits(lines: list[str], markers: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
+def _marker_hits(lines: list[str], markers: tuple[str, ...], bounded: bool = True) -> Iterator[tuple[int, int, str]]:
     """(line index, end of the marker in the line, marker) for every marker occurrence, line by line."""
-    patterns = [(m, re.compile(rf"(?<!\w){re.escape(m)}(?!\w)", re.I)) for m in markers]
+    before, after = (r"(?<!\w)", r"(?!\w)") if bounded else ("", "")
+    patterns = [(m, re.compile(rf"{before}{re.escape(m)}{after}", re.I)) for m in markers]
     for index, line in enumerate(lines):
         for marker, pattern in patterns:
             for hit in pattern.finditer(line):
@@ -147,7 +148,7 @@ class Reader:
 
     def promise(self) -> Promise | None:
         previous = self._first_window(self.p.previous)
-        for index, end, marker in _marker_hits(self.lines, self.p.promise):
+        for index, end, marker in _marker_hits(self.lines, self.p.promise, self.p.word_boundaries):
             segment, evidence = _segment(self.lines, index, end)
             found, _ = self.read_window(segment)
             if found is None:
@@ -164,7 +165,7 @@ class Reader:
         return None
 
     def _first_window(self, markers: tuple[str, ...]) -> tuple[DateWindow, str] | None:
-        for index, end, _ in _marker_hits(self.lines, markers):
+        for index, end, _ in _marker_hits(self.lines, markers, self.p.word_boundaries):
             segment, evidence = _segment(self.lines, index, end)
             found, _ = self.read_window(segment)
             if found is not None:

@@ -91,14 +91,17 @@ class DateReader:
             re.compile(rf"(?:{wd})?{month}\s+{day}{year}", re.I),  # November 16
             re.compile(r"(?P<y>(?:19|20)\d\d)-(?P<mn>\d\d)-(?P<d>\d\d)"),
             re.compile(r"(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>(?:19|20)\d\d)"),
+            # East Asian: [2026年]12月3日[(木)]
+            re.compile(r"(?:(?P<y>(?:19|20)\d\d)年)?(?P<mn>\d{1,2})月(?P<d>\d{1,2})日(?:\s*[(（](?P<cjk>[月火水木金土日]))?"),
         ]
         self.relative = {_fold(word): offset for offset, key in enumerate(("today", "tomorrow"))
                          for word in self.phrases.words.get(key, [])}
         spellings = sorted({w for k in ("today", "tomorrow") for w in self.phrases.words.get(k, [])}, key=len,
                            reverse=True)
         rel = "|".join(re.escape(w).replace("'", "['’]") for w in spellings)
-        self.relative_pattern = re.compile(rf"(?<!\w)(?P<rel>{rel})(?!\w)", re.I) if rel else None
-        self.weekday_alone = re.compile(rf"(?<!\w)(?P<wd>{n.weekday_pattern})(?!\w)", re.I)
+        before, after = (r"(?<!\w)", r"(?!\w)") if self.phrases.word_boundaries else ("", "")
+        self.relative_pattern = re.compile(rf"{before}(?P<rel>{rel}){after}", re.I) if rel else None
+        self.weekday_alone = re.compile(rf"{before}(?P<wd>{n.weekday_pattern}){after}", re.I)
         self.month_first = language == "en"
 
     def find(self, text: str) -> list[Found]:
@@ -136,8 +139,10 @@ class DateReader:
         if index in (0, 1):
             month = self.names.months.get(_fold(groups["m"]))
             day = int(groups["d"])
-        elif index == 2:
+        elif index in (2, 4):
             month, day = int(groups["mn"]), int(groups["d"])
+            if groups.get("cjk"):
+                weekday = "月火水木金土日".index(groups["cjk"])
         else:
             a, b = int(groups["a"]), int(groups["b"])
             month, day = (a, b) if self.month_first else (b, a)

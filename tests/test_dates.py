@@ -40,8 +40,11 @@ def test_any_relative_word_or_weekday_resolves_within_the_week_after_the_email(
 def test_a_date_without_year_takes_the_year_nearest_the_email(day: date, offset: int, language: str) -> None:
     reference = day - timedelta(days=offset)  # the email was sent `offset` days before the date it names
     month = DateReader(language).names
-    name = max((n for n, number in month.months.items() if number == day.month), key=len)
-    text = f"{day.day} {name}" if language != "en" else f"{name} {day.day}"
+    if language == "ja":
+        text = f"{day.month}月{day.day}日"
+    else:
+        name = max((n for n, number in month.months.items() if number == day.month), key=len)
+        text = f"{day.day} {name}" if language != "en" else f"{name} {day.day}"
     [found] = DateReader(language).find(text)
     assert resolve(found, reference) == day
 

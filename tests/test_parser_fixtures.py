@@ -16,7 +16,7 @@ EMAILS = sorted(FIXTURES.rglob("*.eml"))
 def test_there_are_fixtures_for_every_language() -> None:
     languages = {json.loads(p.with_suffix(".expected.json").read_text())["events"][0]["language"]
                  for p in EMAILS if json.loads(p.with_suffix(".expected.json").read_text())["events"]}
-    assert {"fr", "en", "de", "it", "es", "nl", "pl", "sv", "pt"} <= languages
+    assert {"fr", "en", "de", "it", "es", "nl", "pl", "sv", "pt", "ja"} <= languages
 
 
 @pytest.mark.parametrize("path", EMAILS, ids=[str(p.relative_to(FIXTURES)) for p in EMAILS])

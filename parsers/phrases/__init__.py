@@ -28,6 +28,7 @@ class Phrases:
     quantity: tuple[str, ...]  # "Quantity" labels under an ordered item
     stop: tuple[str, ...]  # headings of recommendation blocks: no order item below them
     month_aliases: dict[str, int]
+    word_boundaries: bool = True  # False for scripts written without spaces (Japanese)
 
 
 def _pattern(alternatives: list[str]) -> re.Pattern[str]:
@@ -51,6 +52,7 @@ def phrases(language: str) -> Phrases:
         quantity=tuple(x.lower() for x in data["items"]["quantity"]),
         stop=tuple(x.lower() for x in data["items"]["stop"]),
         month_aliases=data.get("month_aliases", {}),
+        word_boundaries=data.get("word_boundaries", True),
     )
 
 
