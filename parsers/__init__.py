@@ -6,13 +6,15 @@ Amazon shipment email IGNORED with the reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from parsers import schema_org
 from parsers.amazon import detect_language, events, kind_of
 from parsers.auth import authenticated
 from parsers.marketplaces import marketplace_of
 from parsers.mime import Mail, identity, message_or_none, read, unwrap_forward
-from parsers.model import MessageInfo, ParseResult, Status
+from parsers.model import Event, EventKind, MessageInfo, ParseResult, Status
 from parsers.phrases import phrases
 
 PARSER_VERSION = "1"
@@ -45,6 +47,8 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
         if inner is not None and inner_marketplace is not None:
             # A forward is never authentic: the forwarder could have written anything.
             mail, marketplace, auth = inner, inner_marketplace, (False if auth is not None else None)
+        elif markup := schema_org.parcels(mail.html):
+            return _from_markup(mail, auth, markup)
         else:
             reason = "sender is not an Amazon marketplace domain" if mail.sender else "no sender"
             return ParseResult(Status.IGNORED, _info(mail, auth), reason=reason)
@@ -57,4 +61,29 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
         return ParseResult(Status.IGNORED, _info(mail, auth), reason=rule, diagnostics=mail.notes)
     zone = recipient_tz or marketplace.zone
     found, notes = events(mail, marketplace, language, zone, kind, rule)
+    found = tuple(_with_markup_promise(e, schema_org.parcels(mail.html)) for e in found)
     return ParseResult(Status.PARSED, _info(mail, auth), found, diagnostics=(*mail.notes, *notes))
+
+
+def _with_markup_promise(event: Event, markup: list[schema_org.Parcel]) -> Event:
+    """An Amazon email whose text states no promise, but whose schema.org markup does, for the same order."""
+    if event.promise is not None or event.kind is EventKind.DELIVERED:
+        return event
+    for parcel in markup:
+        if parcel.window is not None and parcel.order_id in event.order_ids:
+            return replace(event, promise=parcel.window, pattern="schema.org ParcelDelivery",
+                           evidence=f"expectedArrivalUntil {parcel.window.end.isoformat()}")
+    return event
+
+
+def _from_markup(mail: Mail, auth: bool | None, markup: list[schema_org.Parcel]) -> ParseResult:
+    """Any retailer's shipment, read from its schema.org markup alone."""
+    domain = mail.sender.rpartition("@")[2]
+    found = tuple(
+        Event(kind=p.kind, marketplace=domain, language="", order_ids=(p.order_id,) if p.order_id else (),
+              promise=p.window if p.kind is not EventKind.DELIVERED else None,
+              delivered_on=mail.sent_at.date() if p.kind is EventKind.DELIVERED and mail.sent_at else None,
+              evidence=f"schema.org ParcelDelivery from {p.merchant or domain}", pattern="schema.org ParcelDelivery")
+        for p in markup
+    )
+    return ParseResult(Status.PARSED, _info(mail, auth), found, diagnostics=("read from schema.org markup",))
