@@ -81,3 +81,38 @@ def test_one_claim_per_shipment_track_and_step(tmp_path: Path) -> None:
         assert claim is not None and claim.status == "drafted" and claim.delivery == "done"
         assert [status for _, status, _ in store.claim_history(first)] == ["queued", "drafted"]
         assert claim.to_json()["status"] == "drafted"
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_the_file_whole(tmp_path: Path) -> None:
+    """The file-size limit plays the full disk: SQLite's writes fail as they would with no space left."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "lateclaim.db"
+    with Store(path) as store:
+        store.ingest("INBOX", 7, 1, result("first@example.com"), "1", NOW)
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        from tests.test_store import result, NOW
+        from daemon.store import Store, StoreError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        from pathlib import Path
+        with Store(Path({str(path)!r})) as store:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+            try:
+                for n in range(200):
+                    store.ingest("INBOX", 7, 2 + n, result(f"more-{{n}}@example.com"), "1", NOW)
+            except StoreError as exc:
+                print(exc)
+                sys.exit(3)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3, done.stderr
+    assert f"state file {path}" in done.stdout
+    with Store(path) as store:  # the file is whole: what was committed is there, nothing else
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = store.message_counts()["parsed"]
+        assert counts >= 1
+        assert len(store.sightings()) == counts
