@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import email
 import json
-import os
 import subprocess
-import sys
 from email import policy
 from pathlib import Path
 
 import pytest
 
-from daemon.demo import SAMPLE_MAILBOX
+from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
-from tests.servers.smtp import PASSWORD, USER, SmtpServer
+from tests.servers.smtp import SmtpServer
 
 AS_OF = "2026-11-24T12:00"
 DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
@@ -22,69 +20,24 @@ LATE, UNDELIVERED = "171-5302846-9915233", "203-8841957-6620374"
 RETAILER = "claims@retailer.example"
 
 
-def setup_mailbox(dovecot: Dovecot, account: Account) -> None:
-    for path in sorted(SAMPLE_MAILBOX.glob("*.eml")):
-        dovecot.deliver(account.username, path.read_bytes())
-
-
 def write_config(tmp_path: Path, account: Account, smtp: SmtpServer | None = None, **claims: object) -> str:
-    (tmp_path / "imap-password").write_text(account.password)
-    (tmp_path / "smtp-password").write_text(PASSWORD)
-    values = {"from": f"{account.username}@example.com", **claims}
-    claim_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
-    smtp_table = "" if smtp is None else f"""
-[smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "tls"
-username = "{USER}"
-password_file = "{tmp_path / "smtp-password"}"
-ca_file = "{account.ca_file}"
-"""
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[mailbox]
-host = "127.0.0.1"
-port = {account.tls_port}
-username = "{account.username}"
-password_file = "{tmp_path / "imap-password"}"
-folders = ["INBOX"]
-ca_file = "{account.ca_file}"
-
-[state]
-path = "{tmp_path / "lateclaim.db"}"
-
-[claims]
-{claim_lines}{smtp_table}
-[log]
-format = "json"
-""")
-    return str(path)
-
-
-def lateclaim(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.pop("LATECLAIM_CRASH_AT", None)
-    if crash_at:
-        env["LATECLAIM_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True, timeout=60,
-                          env=env, check=False)
+    return str(setup.write_config(tmp_path, account, smtp, claims=claims))
 
 
 def claims(config: str) -> dict[str, dict[str, object]]:
-    done = lateclaim("claims", "list", "--json", "--config", config)
+    done = setup.lateclaim("claims", "list", "--json", "--config", config)
     assert done.returncode == 0, done.stderr
     return {c["order_id"]: c for c in json.loads(done.stdout)}
 
 
 def sync(config: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    return lateclaim("sync", "--once", "--config", config, "--as-of", AS_OF, crash_at=crash_at)
+    return setup.lateclaim("sync", "--once", "--config", config, "--as-of", AS_OF, crash_at=crash_at)
 
 
 def test_review_mode_waits_for_approval_then_sends_one_proper_email(
     dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account, smtp_server, mode="review", to=RETAILER)
     assert sync(config).returncode == 0
     queued = claims(config)
@@ -92,7 +45,7 @@ def test_review_mode_waits_for_approval_then_sends_one_proper_email(
     assert dovecot.messages(imap_account.username, DRAFTS) == [] and smtp_server.messages == []
 
     late_id = str(queued[LATE]["id"])
-    assert lateclaim("claims", "approve", late_id, "--config", config).returncode == 0
+    assert setup.lateclaim("claims", "approve", late_id, "--config", config).returncode == 0
     assert sync(config).returncode == 0
     assert claims(config)[LATE]["status"] == "sent"
     assert claims(config)[UNDELIVERED]["status"] == "queued"
@@ -104,16 +57,16 @@ def test_review_mode_waits_for_approval_then_sends_one_proper_email(
     assert letter.get_content_type() == "text/plain" and letter.get_content_charset() == "utf-8"
     assert LATE in letter.get_content()
 
-    rejected = lateclaim("claims", "reject", str(queued[UNDELIVERED]["id"]), "--config", config)
+    rejected = setup.lateclaim("claims", "reject", str(queued[UNDELIVERED]["id"]), "--config", config)
     assert rejected.returncode == 0 and claims(config)[UNDELIVERED]["status"] == "rejected"
-    again = lateclaim("claims", "approve", str(queued[UNDELIVERED]["id"]), "--config", config)
+    again = setup.lateclaim("claims", "approve", str(queued[UNDELIVERED]["id"]), "--config", config)
     assert again.returncode == 2 and "only a claim that is queued" in again.stderr
 
 
 def test_send_mode_sends_each_claim_once(
     dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account, smtp_server, mode="send", to=RETAILER)
     assert sync(config).returncode == 0
     assert sync(config).returncode == 0
@@ -124,7 +77,7 @@ def test_send_mode_sends_each_claim_once(
 def test_a_cap_holds_a_claim_queued_with_its_reason(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account, max_per_day=1)
     assert sync(config).returncode == 0
     found = claims(config)
@@ -133,13 +86,13 @@ def test_a_cap_holds_a_claim_queued_with_its_reason(
     assert statuses[1][0] == "queued" and "daily cap" in str(statuses[1][1])
     assert len(dovecot.messages(imap_account.username, DRAFTS)) == 1
     # The next day the cap lets it through: it is drafted then, once.
-    assert lateclaim("sync", "--once", "--config", config, "--as-of", "2026-11-25T12:00").returncode == 0
+    assert setup.lateclaim("sync", "--once", "--config", config, "--as-of", "2026-11-25T12:00").returncode == 0
     assert sorted(c["status"] for c in claims(config).values()) == ["drafted", "drafted"]
     assert len(dovecot.messages(imap_account.username, DRAFTS)) == 2
 
 
 def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Account, tmp_path: Path) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account)
     assert sync(config).returncode == 0
     drafted = claims(config)[LATE]
@@ -156,11 +109,11 @@ def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Acco
     dovecot.deliver(imap_account.username, reply.encode())
     assert sync(config).returncode == 0
     assert claims(config)[LATE]["status"] == "answered"
-    done = lateclaim("claims", "resolve", str(drafted["id"]), "--outcome", "granted", "--note", "5 EUR voucher",
+    done = setup.lateclaim("claims", "resolve", str(drafted["id"]), "--outcome", "granted", "--note", "5 EUR voucher",
                      "--config", config)
     assert done.returncode == 0
     assert claims(config)[LATE]["status"] == "closed"
-    stats = json.loads(lateclaim("stats", "--json", "--config", config).stdout)
+    stats = json.loads(setup.lateclaim("stats", "--json", "--config", config).stdout)
     assert stats["by_outcome"]["granted"] == 1
     assert stats["granted"][0]["note"] == "5 EUR voucher"
 
@@ -169,7 +122,7 @@ def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Acco
 def test_a_crash_in_draft_mode_loses_nothing_and_drafts_nothing_twice(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path, crash_at: str
 ) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account)
     crashed = sync(config, crash_at=crash_at)
     assert crashed.returncode == -9, crashed.stderr  # really killed, at that point
@@ -178,7 +131,7 @@ def test_a_crash_in_draft_mode_loses_nothing_and_drafts_nothing_twice(
     drafts = dovecot.messages(imap_account.username, DRAFTS)
     assert len(drafts) == 2
     assert sorted(c["status"] for c in claims(config).values()) == ["drafted", "drafted"]
-    orders = json.loads(lateclaim("orders", "--json", "--config", config, "--as-of", AS_OF).stdout)
+    orders = json.loads(setup.lateclaim("orders", "--json", "--config", config, "--as-of", AS_OF).stdout)
     assert {o["order_id"]: o["verdict"] for o in orders if o["authenticated"]} == {
         "402-7461938-2058316": "on_time", LATE: "late", UNDELIVERED: "overdue"}
 
@@ -188,7 +141,7 @@ def test_a_crash_in_send_mode_sends_nothing_twice(
     dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path, crash_at: str
 ) -> None:
     smtp_server.sink.file_in_sent = lambda raw: dovecot.deliver(imap_account.username, raw, SENT)
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account, smtp_server, mode="send", to=RETAILER)
     crashed = sync(config, crash_at=crash_at)
     assert crashed.returncode == -9, crashed.stderr
@@ -202,15 +155,15 @@ def test_a_crash_in_send_mode_sends_nothing_twice(
 def test_backfill_imports_in_batches_and_resumes_after_a_crash(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
-    setup_mailbox(dovecot, imap_account)
+    setup.deliver_samples(dovecot, imap_account)
     config = write_config(tmp_path, imap_account)
     args = ("backfill", "--since", "2020-01-01", "--config", config, "--as-of", AS_OF)
-    crashed = lateclaim(*args, crash_at="message_recorded")
+    crashed = setup.lateclaim(*args, crash_at="message_recorded")
     assert crashed.returncode == -9
-    done = lateclaim(*args)
+    done = setup.lateclaim(*args)
     assert done.returncode == 0, done.stderr
     assert "9 Amazon emails since 2020-01-01: 8 imported, 1 already known; 2 claims created." in done.stdout
     assert "INBOX: 9/9 messages (100%)" in done.stderr
-    again = lateclaim(*args)
+    again = setup.lateclaim(*args)
     assert "0 imported, 9 already known; 0 claims created." in again.stdout
     assert len(dovecot.messages(imap_account.username, DRAFTS)) == 2

@@ -6,42 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from daemon.demo import SAMPLE_MAILBOX
+from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def config_text(tmp_path: Path, account: Account, poll_interval: int = 3600) -> str:
-    (tmp_path / "imap-password").write_text(account.password)
-    return f"""
-[mailbox]
-host = "127.0.0.1"
-port = {account.tls_port}
-username = "{account.username}"
-password_file = "{tmp_path / "imap-password"}"
-folders = ["INBOX"]
-ca_file = "{account.ca_file}"
-poll_interval = {poll_interval}
-
-[state]
-path = "{tmp_path / "lateclaim.db"}"
-
-[log]
-format = "json"
-"""
 
 
 class Daemon:
@@ -58,11 +30,10 @@ class Daemon:
 def daemon(tmp_path: Path, dovecot: Dovecot, imap_account: Account) -> Iterator[Daemon]:
     for name in ("04_fr_commande_lampe.eml", "05_fr_expedie_lampe.eml"):
         dovecot.deliver(imap_account.username, (SAMPLE_MAILBOX / name).read_bytes())
-    config = tmp_path / "config.toml"
-    config.write_text(config_text(tmp_path, imap_account))
+    config = setup.write_config(tmp_path, imap_account, mailbox={"poll_interval": 3600})
     running = Daemon(config, tmp_path / "daemon.log")
     try:
-        wait_for(lambda: running.logged('"event": "watching"'), 20, "the first sync and the IDLE watcher")
+        setup.wait_for(lambda: running.logged('"event": "watching"'), 20, "the first sync and the IDLE watcher")
         yield running
     finally:
         if running.process.poll() is None:
@@ -85,37 +56,36 @@ def test_new_mail_is_synced_through_idle_without_waiting_for_the_poll(
 ) -> None:
     assert not delivered(tmp_path / "config.toml")
     dovecot.deliver(imap_account.username, (SAMPLE_MAILBOX / "06_fr_livre_lampe.eml").read_bytes())
-    wait_for(lambda: daemon.logged('"event": "new_mail"'), 20, "IDLE to report the new mail")
-    wait_for(lambda: delivered(tmp_path / "config.toml"), 20, "the delivery email to be synced")
+    setup.wait_for(lambda: daemon.logged('"event": "new_mail"'), 20, "IDLE to report the new mail")
+    setup.wait_for(lambda: delivered(tmp_path / "config.toml"), 20, "the delivery email to be synced")
 
 
 def test_a_dropped_connection_is_reopened(
     daemon: Daemon, dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
     dovecot.kick(imap_account.username)
-    wait_for(lambda: daemon.logged('"event": "watch_interrupted"'), 20, "the watcher to notice")
+    setup.wait_for(lambda: daemon.logged('"event": "watch_interrupted"'), 20, "the watcher to notice")
     dovecot.deliver(imap_account.username, (SAMPLE_MAILBOX / "06_fr_livre_lampe.eml").read_bytes())
-    wait_for(lambda: delivered(tmp_path / "config.toml"), 40, "a sync after reconnecting")
+    setup.wait_for(lambda: delivered(tmp_path / "config.toml"), 40, "a sync after reconnecting")
 
 
 def test_sighup_keeps_the_old_config_when_the_new_one_is_broken(daemon: Daemon, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     good = config.read_text()
-    config.write_text(good.replace("poll_interval = 3600", "poll_interval = 'often'"))
+    config.write_text(good.replace("poll_interval = 3600", "poll_interval = \"often\""))
     daemon.process.send_signal(signal.SIGHUP)
-    wait_for(lambda: daemon.logged('"event": "reload_refused"'), 20, "the refusal")
+    setup.wait_for(lambda: daemon.logged('"event": "reload_refused"'), 20, "the refusal")
     assert daemon.logged("mailbox.poll_interval")
     config.write_text(good)
     daemon.process.send_signal(signal.SIGHUP)
-    wait_for(lambda: daemon.logged('"event": "config_reloaded"'), 20, "the reload")
+    setup.wait_for(lambda: daemon.logged('"event": "config_reloaded"'), 20, "the reload")
     assert daemon.process.poll() is None
     daemon.process.send_signal(signal.SIGTERM)
     assert daemon.process.wait(timeout=40) == 0
 
 
 def test_a_wrong_password_fails_the_start_visibly(tmp_path: Path, imap_account: Account) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(config_text(tmp_path, imap_account))
+    config = setup.write_config(tmp_path, imap_account)
     (tmp_path / "imap-password").write_text("wrong-password-123")
     done = subprocess.run([sys.executable, "-m", "daemon.cli", "run", "--config", str(config)],
                           capture_output=True, text=True, timeout=60, check=False)

@@ -11,8 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +24,8 @@ from daemon.imap import ImapMailbox
 from daemon.outbox import DraftsOutbox, compose
 from daemon.pipeline import imap_settings, sync_mailbox
 from daemon.store import Store
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account, Dovecot
 
 AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
 DRAFTS = "[Gmail]/Drafts"
@@ -33,42 +33,14 @@ LATE, UNDELIVERED = "171-5302846-9915233", "203-8841957-6620374"
 AMAZON_SAMPLES = [p for p in sorted(SAMPLE_MAILBOX.glob("*.eml")) if "newsletter" not in p.name]
 
 
-def write_config(tmp_path: Path, account: object, **claims: str) -> Path:
-    password_file = tmp_path / "imap-password"
-    password_file.write_text(account.password + "\n")
-    password_file.chmod(0o600)
-    extra = "".join(f'{key} = "{value}"\n' for key, value in claims.items())
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[mailbox]
-host = "127.0.0.1"
-port = {account.tls_port}
-security = "tls"
-username = "{account.username}"
-password_file = "{password_file}"
-folders = ["INBOX"]
-ca_file = "{account.ca_file}"
-poll_interval = 10
-
-[state]
-path = "{tmp_path / "state" / "lateclaim.db"}"
-
-[rules]
-timezone = "Europe/Paris"
-
-[claims]
-from = "{account.username}@example.com"
-{extra}
-[log]
-format = "json"
-""")
-    return path
+def write_config(tmp_path: Path, account: Account) -> Path:
+    # `lateclaim run` reads the real clock: max_age_days keeps the 2026 samples claimable whenever this runs.
+    return setup.write_config(tmp_path, account, mailbox={"poll_interval": 10}, claims={"max_age_days": 3650})
 
 
 @pytest.fixture
-def mailbox_with_samples(dovecot, imap_account):  # type: ignore[no-untyped-def]
-    for path in sorted(SAMPLE_MAILBOX.glob("*.eml")):
-        dovecot.deliver(imap_account.username, path.read_bytes())
+def mailbox_with_samples(dovecot: Dovecot, imap_account: Account) -> Account:
+    setup.deliver_samples(dovecot, imap_account)
     return imap_account
 
 
@@ -148,33 +120,20 @@ def store_history_notes(config: Config, claim_id: int) -> str:
         return " ".join(note for _, _, note in store.claim_history(claim_id))
 
 
-def lateclaim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
-
-
 def test_the_command_line_sync_tells_the_parcels_apart(
     dovecot, mailbox_with_samples, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     config = str(write_config(tmp_path, mailbox_with_samples))
-    done = lateclaim("sync", "--once", "--config", config, "--as-of", "2026-11-24T12:00")
+    done = setup.lateclaim("sync", "--once", "--config", config, "--as-of", "2026-11-24T12:00")
     assert done.returncode == 0, done.stderr
-    orders = json.loads(lateclaim("orders", "--json", "--config", config, "--as-of", "2026-11-24T12:00").stdout)
+    orders = json.loads(setup.lateclaim("orders", "--json", "--config", config, "--as-of", "2026-11-24T12:00").stdout)
     verdicts = {o["order_id"]: o["verdict"] for o in orders if o["authenticated"]}
     assert verdicts == {"402-7461938-2058316": "on_time", LATE: "late", UNDELIVERED: "overdue"}
-    claims = json.loads(lateclaim("claims", "list", "--json", "--config", config).stdout)
+    claims = json.loads(setup.lateclaim("claims", "list", "--json", "--config", config).stdout)
     assert sorted(c["order_id"] for c in claims) == sorted([LATE, UNDELIVERED])
     # The log carries ids, never the password or the mail's words.
     assert mailbox_with_samples.password not in done.stderr
     assert "Lampe de bureau" not in done.stderr and "sync_done" in done.stderr
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_run_syncs_then_stops_cleanly_on_sigterm(
@@ -184,7 +143,7 @@ def test_run_syncs_then_stops_cleanly_on_sigterm(
     process = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--config", config],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: len(drafts(dovecot, mailbox_with_samples)) == 2, 30, "the first sync's drafts")
+        setup.wait_for(lambda: len(drafts(dovecot, mailbox_with_samples)) == 2, 30, "the first sync's drafts")
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
     finally:
@@ -215,12 +174,12 @@ def test_doctor_checks_everything_and_names_what_fails(
     dovecot, imap_account, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     config = str(write_config(tmp_path, imap_account))
-    done = lateclaim("doctor", "--config", config)
+    done = setup.lateclaim("doctor", "--config", config)
     assert done.returncode == 0, done.stdout + done.stderr
     for check in ("config", "state", "clock", "mailbox password", "imap", "folders", "drafts", "sent"):
         assert any(line.startswith("ok") and f" {check} " in line for line in done.stdout.splitlines()), check
     (tmp_path / "imap-password").write_text("not-it-987")
-    failed = lateclaim("doctor", "--config", config)
+    failed = setup.lateclaim("doctor", "--config", config)
     assert failed.returncode == 1
     assert "FAIL  imap" in failed.stdout and "login failed" in failed.stdout
     assert "not-it-987" not in failed.stdout + failed.stderr
@@ -229,9 +188,8 @@ def test_doctor_checks_everything_and_names_what_fails(
 def test_debug_logs_carry_no_password_subject_or_body(
     dovecot, mailbox_with_samples, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    path = write_config(tmp_path, mailbox_with_samples)
-    path.write_text(path.read_text().replace('format = "json"', 'format = "json"\nlevel = "debug"'))
-    done = lateclaim("sync", "--once", "--config", str(path), "--as-of", "2026-11-24T12:00")
+    path = setup.write_config(tmp_path, mailbox_with_samples, log={"level": "debug"})
+    done = setup.lateclaim("sync", "--once", "--config", str(path), "--as-of", "2026-11-24T12:00")
     assert done.returncode == 0, done.stderr
     assert '"event": "message_ingested"' in done.stderr  # debug lines were written...
     secrets_and_words = [mailbox_with_samples.password, "Lampe de bureau", "Bouilloire", "Headphones",
