@@ -8,12 +8,13 @@ on time, one that came three days late, an amazon.co.uk parcel that never came, 
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from daemon import logs
+from daemon.claim_actions import resolve, stats
 from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
 from daemon.delivery import Channels
 from daemon.emldir import EmlDirMailbox
@@ -83,10 +84,28 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
             if claim.id in result.delivered:
                 print(f"\n--- claim {claim.id}, drafted to {outbox.file_for(claim.message_id)}")
                 print(f"Subject: {claim.subject}\n\n{claim.body.rstrip()}")
+        _play_the_outcome(store, result.delivered)
     print(f"\nState file: {config.state.path}\nDrafts:     {outbox.path}")
     print(f"Explore:    lateclaim claims list --config {config_file}")
     print("With a real mailbox, `lateclaim sync` puts these drafts in your Gmail Drafts folder instead.")
     return 0
+
+
+def _play_the_outcome(store: Store, drafted: list[int]) -> None:
+    """What happens next with a real mailbox, played on the demo's state: the user sends the French draft
+    from Gmail (the next sync finds it in Sent), Amazon offers a voucher, the user records it."""
+    french = next((c for c in store.claims(["drafted"]) if c.id in drafted and c.language == "fr"), None)
+    if french is None:
+        return
+    later = AS_OF + timedelta(days=1)
+    store.update_claim(french.id, later, status="sent", sent_at=later, note="demo: found in the Sent folder")
+    resolve(store, french.id, "granted", later + timedelta(hours=3), "demo: a 5 EUR voucher")
+    print(f"\nThen, as with a real mailbox: you send claim {french.id} from Gmail, Amazon offers a voucher, and "
+          f"`lateclaim claims resolve {french.id} --outcome granted --note \"a 5 EUR voucher\"` records it:")
+    for at, status, note in store.claim_history(french.id):
+        print(f"  {at:%Y-%m-%d %H:%M}  {status:<8} {note}")
+    summary = stats(store.claims())
+    print(f"Stats: {summary['by_track_step']} by track and step, {summary['by_outcome']} by outcome.")
 
 
 def _indent(text: str) -> str:

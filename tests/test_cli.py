@@ -39,6 +39,7 @@ def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
 ) -> None:
     status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))
     assert status == 0
+    assert "Stats:" in out and "closed" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()[:3].isdigit()}
     assert "on_time" in lines[ON_TIME]
     assert "late" in lines[LATE] and "3 d" in lines[LATE]
@@ -52,8 +53,9 @@ def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
     config = str(tmp_path / "config.toml")
     status, out, _ = run(capsys, "claims", "list", "--json", "--config", config)
     claims = json.loads(out)
-    assert {(c["order_id"], c["track"], c["step"], c["status"]) for c in claims} == {
-        (LATE, "A", 1, "drafted"), (UNDELIVERED, "B", 1, "drafted")}
+    # The demo then plays the French claim through to its outcome, as the user would with a real mailbox.
+    assert {(c["order_id"], c["track"], c["step"], c["status"], c["outcome"]) for c in claims} == {
+        (LATE, "A", 1, "closed", "granted"), (UNDELIVERED, "B", 1, "drafted", None)}
     french = next(c for c in claims if c["order_id"] == LATE)
     assert french["language"] == "fr"
 
