@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +14,16 @@ from tests.servers.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    server = Dovecot(Path(tmp_path_factory.mktemp("dovecot"))).start()
+def dovecot() -> Iterator[Dovecot]:
+    # A directory of its own under /tmp, not pytest's: Dovecot's users must traverse every parent, and pytest
+    # resets its own base directory to 0700 whenever another session starts.
+    root = Path(tempfile.mkdtemp(prefix="lateclaim-dovecot-"))
+    server = Dovecot(root).start()
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
