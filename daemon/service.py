@@ -5,6 +5,7 @@
 - APScheduler runs a sync every `poll_interval` (one at a time, missed runs merged into one) on one long-lived
   IMAP connection, reopened after any failure. A failed sync is retried sooner, with exponential backoff and
   jitter, up to the poll interval.
+- Every morning at 9 in the user's zone a pass runs as well, since deadlines fall due with the date.
 - A watcher thread keeps a second connection in IMAP IDLE (re-issued every IDLE_RENEW seconds, well under the
   29 minutes servers allow) and brings the next sync forward when new mail arrives. It feeds the systemd
   watchdog from its loop, so a hung loop gets the service restarted.
@@ -178,6 +179,9 @@ class Service:
             next_run_time=clock.now() + timedelta(seconds=interval),
             coalesce=True, max_instances=1, misfire_grace_time=None,
         )
+        # Deadlines fall due with the date, not with mail: evaluate every morning too, whatever the interval.
+        self.scheduler.add_job(self.sync, "cron", hour=9, timezone=self.config.rules.timezone, id="daily",
+                               coalesce=True, max_instances=1, misfire_grace_time=None)
         self.scheduler.start()
         watcher = threading.Thread(target=self.watch, name="idle-watcher", daemon=True)
         watcher.start()
