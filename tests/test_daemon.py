@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +94,28 @@ def test_a_wrong_password_fails_the_start_visibly(tmp_path: Path, imap_account: 
     assert done.returncode == 1
     assert f"login failed for {imap_account.username}" in done.stderr
     assert "wrong-password-123" not in done.stderr + done.stdout
+
+
+def test_the_server_restarting_is_survived(tmp_path: Path) -> None:
+    """A Dovecot of this test's own is stopped and started again on the same port while lateclaim runs."""
+    root = Path(tempfile.mkdtemp(prefix="lateclaim-dovecot-"))  # see the dovecot fixture: not under pytest's
+    server = Dovecot(root).start()
+    try:
+        account = server.new_account()
+        server.deliver(account.username, (SAMPLE_MAILBOX / "04_fr_commande_lampe.eml").read_bytes())
+        config = setup.write_config(tmp_path, account, mailbox={"poll_interval": 3600})
+        running = Daemon(config, tmp_path / "daemon.log")
+        try:
+            setup.wait_for(lambda: running.logged('"event": "watching"'), 20, "the first sync")
+            server.stop()
+            setup.wait_for(lambda: running.logged('"event": "watch_interrupted"'), 40, "the watcher to notice")
+            server.start()
+            server.deliver(account.username, (SAMPLE_MAILBOX / "06_fr_livre_lampe.eml").read_bytes())
+            setup.wait_for(lambda: delivered(config), 60, "the delivery email, synced after the restart")
+            assert running.process.poll() is None
+        finally:
+            running.process.send_signal(signal.SIGTERM)
+            running.process.wait(timeout=40)
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

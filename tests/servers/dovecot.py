@@ -82,13 +82,15 @@ class Dovecot:
     def start(self) -> Dovecot:
         for sub in ("run", "state", "log", "tls", "mail", "rawlog"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        cert, key = make_certificate(self.root / "tls")
+        cert, key = self.root / "tls" / "cert.pem", self.root / "tls" / "key.pem"
+        if not cert.exists():  # a restart keeps its certificate, mail and ports: clients see the same server
+            cert, key = make_certificate(self.root / "tls")
         self.ca_file = str(cert)
         with open(self.root / "passwd", "w") as users:
             for n in range(1, USERS + 1):
                 users.write(f"user{n}:{{PLAIN}}secret-{n}-pw::::::\n")
         for n in range(1, USERS + 1):  # Dovecot writes a user's rawlog only into a directory that exists
-            (self.root / "rawlog" / f"user{n}").mkdir()
+            (self.root / "rawlog" / f"user{n}").mkdir(exist_ok=True)
         if self.as_root:
             nobody = pwd.getpwnam("nobody")
             self.mail_uid, self.mail_gid = nobody.pw_uid, nobody.pw_gid
