@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -182,11 +181,6 @@ def now_or_as_of(args: argparse.Namespace, config: Config) -> datetime:
     if moment is None:
         return clock.now()
     return moment if moment.tzinfo else moment.replace(tzinfo=config.rules.timezone)
-
-
-def print_json_lines(objects: Sequence[dict[str, Any]]) -> None:
-    for obj in objects:
-        print(json.dumps(obj, ensure_ascii=False))
 
 
 # -- commands ------------------------------------------------------------------------------------------
