@@ -126,7 +126,7 @@ class Reader:
         """The window at the start of `segment`: (window, whether it is a "by DATE" deadline)."""
         text = segment
         by = False
-        for key in ("by", "from"):
+        for key in ("by", "from", "on"):
             for word in sorted(self.p.words.get(key, []), key=len, reverse=True):
                 if text.lower().startswith(word.lower() + " "):
                     text, by = text[len(word) + 1:], by or key == "by"
