@@ -146,23 +146,34 @@ class Reader:
         latest = latest_time(text[chosen[-1].end:chosen[-1].end + 40])
         return window(days, by, latest), by
 
-    def promise(self) -> Promise | None:
+    def promises(self) -> list[tuple[int, Promise]]:
+        """Every promise stated, one per line, in order, with the line it is on."""
         previous = self._first_window(self.p.previous)
+        found: list[tuple[int, Promise]] = []
         for index, end, marker in _marker_hits(self.lines, self.p.promise, self.p.word_boundaries):
-            segment, evidence = _segment(self.lines, index, end)
-            found, _ = self.read_window(segment)
-            if found is None:
+            if found and found[-1][0] == index:
                 continue
-            if previous is not None and found == previous[0] and marker not in self.p.previous:
+            segment, evidence = _segment(self.lines, index, end)
+            window_, _ = self.read_window(segment)
+            if window_ is None or (previous is not None and window_ == previous[0]):
                 continue
             wording = " ".join(self.lines[max(0, index - 1):index + 1]).lower()
             guaranteed = (True if any(g in wording for g in self.p.guaranteed)
                           else False if any(e in wording for e in self.p.estimated) else None)
-            return Promise(found, clean(evidence), f"{self.p.language}.promise[{marker}]", guaranteed,
-                           previous[0] if previous else None)
-        if previous is not None:
-            return Promise(previous[0], previous[1], f"{self.p.language}.previous", None, previous[0])
-        return None
+            found.append((index, Promise(window_, clean(evidence), f"{self.p.language}.promise[{marker}]",
+                                         guaranteed, previous[0] if previous else None)))
+        if not found and previous is not None:
+            return [(0, Promise(previous[0], previous[1], f"{self.p.language}.previous", None, previous[0]))]
+        return found
+
+    def promise(self) -> Promise | None:
+        found = self.promises()
+        return found[0][1] if found else None
+
+    def order_lines(self) -> list[tuple[int, str]]:
+        """(line, order id) for each order number shown as text (not inside a link)."""
+        return [(i, m.group()) for i, line in enumerate(self.lines) if "http" not in line
+                for m in ORDER_ID.finditer(line)]
 
     def _first_window(self, markers: tuple[str, ...]) -> tuple[DateWindow, str] | None:
         for index, end, _ in _marker_hits(self.lines, markers, self.p.word_boundaries):
@@ -179,10 +190,11 @@ class Reader:
                 return clean(line)
         return clean(self.mail.subject)
 
-    def items(self) -> tuple[str, ...]:
-        """Titles of the ordered items, from the shapes Amazon uses; nothing below a recommendations heading."""
+    def items(self, start: int = 0, end: int | None = None) -> tuple[str, ...]:
+        """Titles of the ordered items (between lines `start` and `end`), from the shapes Amazon uses; nothing
+        below a recommendations heading."""
         found: dict[str, None] = {}
-        for line in self.lines:
+        for line in self.lines[start:end]:
             lower = line.lower()
             if any(lower.startswith(stop) for stop in self.p.stop):
                 break
@@ -196,9 +208,47 @@ class Reader:
         return tuple(found)
 
 
+Part = tuple[tuple[str, ...], str | None, Promise, tuple[str, ...]]  # order ids, shipment key, promise, items
+
+
+def _split(reader: Reader, ids: tuple[str, ...]) -> list[Part] | None:
+    """An email covering several orders or shipments: one Part each (its items are those listed between its
+    promise and the next one), or None.
+
+    Several orders: each promise goes with the order number nearest it, after it ("Arriving Tuesday ... Order #")
+    or before it ("Order # ... Arriving:"), whichever layout gives every promise its own order. Several promises
+    and one order: one shipment each, numbered in order. Anything less clear-cut stays one event."""
+    found = reader.promises()
+    if len({p.window for _, p in found}) < 2:
+        return None
+    orders = reader.order_lines()
+    distinct = list(dict.fromkeys(order for _, order in orders))
+    ends = [index for index, _ in found[1:]] + [None]
+    spans = [(index, end) for (index, _), end in zip(found, ends, strict=True)]
+    if len(distinct) <= 1:
+        parts = zip(found, spans, strict=True)
+        return [(ids, str(n), p, reader.items(*span)) for n, ((_, p), span) in enumerate(parts, 1)]
+    for after in (True, False):
+        pairs: list[Part] = []
+        for (index, promise), span in zip(found, spans, strict=True):
+            near = [o for i, o in orders if i >= index] if after else [o for i, o in orders if i <= index][::-1]
+            if not near:
+                break
+            pairs.append(((near[0],), None, promise, reader.items(*span)))
+        if len(pairs) == len(found) and len({order for order, _, _, _ in pairs}) == len(pairs):
+            return pairs
+    return None
+
+
 def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, kind: EventKind,
            rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
     reader = Reader(mail, language, zone)
+    if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail))):
+        return tuple(Event(kind=kind, marketplace=marketplace.domain, language=language, order_ids=part_ids,
+                           promise=p.window, previous_promise=p.previous, guaranteed=p.guaranteed, items=items,
+                           shipment=shipment, evidence=p.evidence, pattern=p.pattern)
+                     for part_ids, shipment, p, items in parts), (f"kind from {rule}",
+                                                                 f"{len(parts)} orders or shipments")
     ids = order_ids(mail)
     notes = [f"kind from {rule}", f"language {language}"]
     promise = reader.promise() if kind is not EventKind.DELIVERED else None
