@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from parsers.dates import DateReader, Found, latest_time, local_date, resolve, window, year_from_weekday
@@ -82,14 +83,23 @@ def _lines(text: str) -> list[str]:
     return [line for line in (raw.strip() for raw in text.splitlines()) if line]
 
 
+@cache
+def _marker_pattern(markers: tuple[str, ...], bounded: bool) -> re.Pattern[str]:
+    """One pattern for all markers, longest first, so that "it's now arriving" wins over "arriving"."""
+    before, after = (r"(?<!\w)", r"(?!\w)") if bounded else ("", "")
+    alternatives = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True))
+    return re.compile(rf"{before}(?:{alternatives}){after}", re.I)
+
+
 def _marker_hits(lines: list[str], markers: tuple[str, ...], bounded: bool = True) -> Iterator[tuple[int, int, str]]:
     """(line index, end of the marker in the line, marker) for every marker occurrence, line by line."""
-    before, after = (r"(?<!\w)", r"(?!\w)") if bounded else ("", "")
-    patterns = [(m, re.compile(rf"{before}{re.escape(m)}{after}", re.I)) for m in markers]
+    if not markers:
+        return
+    pattern = _marker_pattern(markers, bounded)
+    by_text = {m.lower(): m for m in markers}
     for index, line in enumerate(lines):
-        for marker, pattern in patterns:
-            for hit in pattern.finditer(line):
-                yield index, hit.end(), marker
+        for hit in pattern.finditer(line):
+            yield index, hit.end(), by_text.get(hit.group().lower(), hit.group())
 
 
 def _segment(lines: list[str], index: int, end: int) -> tuple[str, str]:
