@@ -254,3 +254,12 @@ class ImapMailbox:
     def append_draft(self, raw: bytes) -> None:
         folder = self.drafts_folder()
         self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Draft", b"\\Seen"])
+
+    def append_sent(self, raw: bytes) -> bool:
+        """File a copy of a message sent by SMTP in \\Sent, as mail clients do; False when there is no such
+        folder. Gmail files what its SMTP server sends by itself: nothing is appended there."""
+        folder = self.sent_folder()
+        if folder is None or self.gmail:
+            return False
+        self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Seen"])
+        return True

@@ -73,8 +73,10 @@ class DirOutbox:
 
 
 class SmtpOutbox:
-    """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder, where Gmail
-    files every message its SMTP server sends: that is how a crash between sending and recording is detected."""
+    """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder: Gmail files
+    every message its SMTP server sends there, and elsewhere lateclaim files a copy right after sending, as mail
+    clients do. That is how a crash between sending and recording is detected. (On a server that does not file
+    sent mail itself, a crash between the server's "accepted" and that copy can still cause a second send.)"""
 
     def __init__(self, settings: Callable[[], SmtpSettings], sender: str, recipients: list[str],
                  mailbox: ImapMailbox | None) -> None:
@@ -90,6 +92,8 @@ class SmtpOutbox:
 
     def put(self, raw: bytes, message_id: str) -> None:
         send(self._settings(), raw, self.sender, self.recipients)
+        if self.mailbox is not None:
+            self.mailbox.append_sent(raw)
 
 
 def new_message_id(config: Config) -> str:
