@@ -72,9 +72,7 @@ def ingest(
             if stop is not None and stop.is_set():
                 summary.interrupted = True
                 return summary
-        if state.uids:
-            continue
-        if cursor.uidvalidity != state.uidvalidity:
+        if not state.uids and cursor.uidvalidity != state.uidvalidity:
             store.advance(folder, state.uidvalidity, 0, now)  # remember the folder's identity even when empty
     return summary
 
