@@ -1,0 +1,58 @@
+"""The systemd side: the notify protocol on a real datagram socket, and the units' safety settings."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from daemon.systemd import notify
+
+UNITS = sorted((Path(__file__).parents[1] / "systemd").glob("*.service"))
+
+
+def test_notify_sends_one_datagram_of_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(path))
+        server.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        assert notify("READY=1", "STATUS=First sync done") is True
+        assert server.recv(4096) == b"READY=1\nSTATUS=First sync done"
+
+
+def test_notify_reaches_an_abstract_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"lateclaim-test-{id(monkeypatch)}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind("\0" + name)
+        server.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+        assert notify("WATCHDOG=1") is True
+        assert server.recv(4096) == b"WATCHDOG=1"
+
+
+def test_notify_does_nothing_outside_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert notify("READY=1") is False
+
+
+def settings(unit: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in unit.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
+def test_the_unit_is_a_hardened_notify_service(unit: Path) -> None:
+    s = settings(unit)
+    assert s["Type"] == ["notify"] and s["NotifyAccess"] == ["main"]
+    assert s["WatchdogSec"] and s["Restart"] == ["on-failure"]
+    assert s["DynamicUser"] == ["yes"] and s["NoNewPrivileges"] == ["yes"]
+    assert s["ProtectSystem"] == ["strict"] and s["CapabilityBoundingSet"] == [""]
+    assert any(v.startswith("imap:") for v in s["LoadCredential"])  # the password never sits in the unit
+    assert not any("password" in v.lower() for v in s.get("Environment", []))
+    assert "--config" in s["ExecStart"][0]
