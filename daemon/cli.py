@@ -249,7 +249,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
     from daemon.store import Store
 
     config = load_config(args)
-    with Store(config.state.path) as store:
+    with Store(config.state.path, readonly=True) as store:
         pairs = shipments_with_verdicts(store, config, now_or_as_of(args, config))
     if args.json:
         print(json.dumps([shipment_json(s, v) for s, v in pairs], ensure_ascii=False, indent=2))
@@ -264,7 +264,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from daemon.store import Store
 
     config = load_config(args)
-    with Store(config.state.path) as store:
+    with Store(config.state.path, readonly=args.action in ("list", "show")) as store:
         if args.action not in ("list", "show"):
             if args.id is None:
                 raise UsageError(f"claims {args.action} needs the claim's ID (see `lateclaim claims list`)")
@@ -306,7 +306,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from daemon.store import Store
 
     config = load_config(args)
-    with Store(config.state.path) as store:
+    with Store(config.state.path, readonly=True) as store:
         summary = stats(store.claims())
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

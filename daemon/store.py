@@ -159,18 +159,44 @@ def _private_file(path: Path) -> None:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        """`readonly` is for commands that only look (orders, claims list): they create nothing, so that root
+        inspecting a service's state never leaves files the service's own user cannot write."""
         self.path = path
+        if readonly and not path.exists():
+            raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
         try:
-            _private_file(path)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            if readonly:
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                          timeout=30, check_same_thread=False)
+            else:
+                _private_file(path)
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
+            self._match_owner()
+            if readonly:
+                if self.schema_version != SCHEMA_VERSION:
+                    raise StoreError(f"state file {path}: schema {self.schema_version}, this lateclaim reads "
+                                     f"{SCHEMA_VERSION} (run `lateclaim sync` once to bring it up to date)")
+                return
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"state file {path}: {exc}") from None
+
+    def _match_owner(self) -> None:
+        """Root looking at a service's state (`sudo lateclaim orders`) must not leave WAL files the service's
+        own user cannot write: they get the owner of the state file."""
+        if os.getuid() != 0:
+            return
+        self.db.execute("PRAGMA user_version").fetchone()  # opens the WAL files, if the file uses them
+        owner = self.path.stat()
+        for suffix in ("-wal", "-shm"):
+            sidecar = self.path.with_name(self.path.name + suffix)
+            if sidecar.exists() and (sidecar.stat().st_uid, sidecar.stat().st_gid) != (owner.st_uid, owner.st_gid):
+                os.chown(sidecar, owner.st_uid, owner.st_gid)
 
     def close(self) -> None:
         self.db.close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from datetime import UTC, date, datetime
@@ -116,3 +117,29 @@ def test_a_full_disk_is_a_clear_error_and_leaves_the_file_whole(tmp_path: Path) 
         counts = store.message_counts()["parsed"]
         assert counts >= 1
         assert len(store.sightings()) == counts
+
+
+def test_a_readonly_store_creates_nothing_and_reads_everything(tmp_path: Path) -> None:
+    path = tmp_path / "lateclaim.db"
+    with pytest.raises(StoreError, match="there is none yet"):
+        Store(path, readonly=True)
+    assert not path.exists()
+    with Store(path) as store:
+        store.ingest("INBOX", 7, 1, result(), "1", NOW)
+    with Store(path, readonly=True) as store:
+        assert len(store.sightings()) == 1
+        with pytest.raises(StoreError, match="readonly"):
+            store.ingest("INBOX", 7, 2, result("other@example.com"), "1", NOW)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root can hand a file to another user (CI runs as root)")
+def test_root_leaves_the_state_files_to_their_owner(tmp_path: Path) -> None:
+    path = tmp_path / "lateclaim.db"
+    with Store(path) as store:
+        store.ingest("INBOX", 7, 1, result(), "1", NOW)
+    os.chown(path, 65534, 65534)  # the service's dynamic user, say
+    for readonly in (True, False):
+        with Store(path, readonly=readonly) as store:
+            assert len(store.sightings()) == 1
+            for sidecar in tmp_path.glob("lateclaim.db-*"):
+                assert (sidecar.stat().st_uid, sidecar.stat().st_gid) == (65534, 65534), sidecar.name
