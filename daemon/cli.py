@@ -19,6 +19,7 @@ from daemon import clock, logs
 from daemon.claim_actions import ClaimActionError
 from daemon.config import Config, ConfigError, find_config, load, require_mailbox
 from daemon.imap import MailboxError
+from daemon.oauth import OAuthError
 from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
 from daemon.store import StoreError
@@ -150,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
                      'folder; with mode = "send", the SMTP login too. Says what to fix; exits 1 if anything '
                      "failed.")
     doctor.set_defaults(handler=cmd_doctor)
+
+    auth = command("auth", "sign in to Gmail with OAuth2 once, and store the refresh token",
+                   "lateclaim auth google: runs Google's installed-app sign-in and writes "
+                   "mailbox.oauth2.token_file (0600). On a server without a browser, either forward the port "
+                   "first (ssh -L PORT:localhost:PORT server, then open the printed address on your desktop), or "
+                   "run this command on a desktop with the same client_secrets_file and copy the token file to "
+                   "the server (or into a systemd credential). Needs [mailbox.oauth2] in the configuration.")
+    auth.add_argument("provider", choices=["google"])
+    auth.add_argument("--port", type=int, default=8765, help="the loopback port of the redirect (default 8765)")
+    auth.add_argument("--browser", action="store_true", help="open a browser here (a desktop)")
+    auth.set_defaults(handler=cmd_auth)
 
     demo = commands.add_parser(
         "demo", help="the whole pipeline on a bundled sample mailbox, no account needed",
@@ -341,6 +353,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return Doctor(config, clock.now(), say).run()
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    from daemon.oauth import run_installed_app_flow
+
+    config = load_config(args)
+    if config.mailbox.oauth2 is None:
+        raise ConfigError([f"{config.source}: mailbox.oauth2: expected a [mailbox.oauth2] table "
+                           "(client_secrets_file, token_file)"])
+    if not args.browser:
+        print(f"On a server: first `ssh -L {args.port}:localhost:{args.port} THIS-SERVER` from your desktop, "
+              "then open the address below there.", file=sys.stderr)
+    path = run_installed_app_flow(config.mailbox.oauth2, args.port, args.browser)
+    print(f"Signed in. The refresh token is in {path} (mode 0600).")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from daemon.demo import demo
 
@@ -360,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ClaimActionError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (MailboxError, SecretError, StoreError, SmtpError) as exc:
+    except (MailboxError, SecretError, StoreError, SmtpError, OAuthError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -49,6 +49,15 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class OAuth2Config:
+    """Gmail sign-in with OAuth2 (XOAUTH2) instead of a password: `lateclaim auth google` writes token_file."""
+
+    client_secrets_file: Path | None = None  # the "installed app" JSON from Google Cloud (for `auth google`)
+    token_file: Path = Path("~/.local/state/lateclaim/google-token.json").expanduser()  # noqa: RUF009 - immutable
+    token_uri: str = "https://oauth2.googleapis.com/token"
+
+
+@dataclass(frozen=True)
 class MailboxConfig:
     host: str = "imap.gmail.com"
     port: int = 993
@@ -58,6 +67,7 @@ class MailboxConfig:
     folders: tuple[str, ...] = ()
     poll_interval: int = 900  # seconds between two syncs in `lateclaim run`
     ca_file: Path | None = None  # an extra certificate authority to trust (a self-hosted server)
+    oauth2: OAuth2Config | None = None  # [mailbox.oauth2]: sign in with XOAUTH2, no password
 
 
 @dataclass(frozen=True)
@@ -244,6 +254,16 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         return _Reader(problems, where, table, data.get(table, {}))
 
     r = reader("mailbox")
+    oauth2 = None
+    if "oauth2" in r.data:
+        r.used.add("oauth2")
+        o = _Reader(problems, where, "mailbox.oauth2", r.data["oauth2"])
+        oauth2 = OAuth2Config(
+            client_secrets_file=o.path("client_secrets_file", None),
+            token_file=o.path("token_file", OAuth2Config.token_file) or OAuth2Config.token_file,
+            token_uri=o.text("token_uri", OAuth2Config.token_uri),
+        )
+        o.finish()
     mailbox = MailboxConfig(
         host=r.text("host", MailboxConfig.host),
         port=r.integer("port", MailboxConfig.port, 1, 65535),
@@ -253,7 +273,10 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         folders=r.strings("folders", ()),
         poll_interval=r.integer("poll_interval", MailboxConfig.poll_interval, 10, 86400),
         ca_file=r.path("ca_file", None),
+        oauth2=oauth2,
     )
+    if oauth2 is not None and mailbox.password.configured:
+        r.problem("oauth2", "sign in with OAuth2 or with a password (password_file, password_command), not both")
     if mailbox.security == "plain" and not is_loopback(mailbox.host):
         r.problem("security", f'"plain" sends the password unencrypted: refused for {mailbox.host!r}, '
                   "allowed only for a loopback address (use tls or starttls)")
@@ -321,6 +344,7 @@ def require_mailbox(config: Config) -> list[str]:
     missing = []
     if not config.mailbox.username:
         missing.append(f"{where}: mailbox.username: expected your mail address (the IMAP login)")
-    if not config.mailbox.password.configured:
-        missing.append(f"{where}: mailbox.password_file or mailbox.password_command: expected one of them")
+    if not config.mailbox.password.configured and config.mailbox.oauth2 is None:
+        missing.append(f"{where}: mailbox.password_file, mailbox.password_command or [mailbox.oauth2]: "
+                       "expected one of them")
     return missing

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from daemon.config import Config, Secret
 from daemon.imap import ImapMailbox, MailboxError
+from daemon.oauth import OAuthError, access_token
 from daemon.pipeline import imap_settings
 from daemon.secrets import SecretError, read_secret, resolve_file
 from daemon.smtp import SmtpError, SmtpSettings, login_only
@@ -41,8 +42,11 @@ class Doctor:
         self.report("ok", "config", f"{self.config.source} is valid")
         self.check_state()
         self.check_clock()
-        password = self.check_secret(self.config.mailbox.password, "mailbox password")
-        if password is not None:
+        if self.config.mailbox.oauth2 is not None:
+            signed_in = self.check_oauth2()
+        else:
+            signed_in = self.check_secret(self.config.mailbox.password, "mailbox password") is not None
+        if signed_in:
             self.check_mailbox()
         if self.config.claims.mode == "send":
             smtp_password = self.check_secret(self.config.smtp.password, "smtp password")
@@ -85,6 +89,17 @@ class Doctor:
         else:
             self.report("ok", what, f"printed by {secret.command[0]!r}")
         return value
+
+    def check_oauth2(self) -> bool:
+        oauth2 = self.config.mailbox.oauth2
+        assert oauth2 is not None
+        try:
+            access_token(oauth2)
+        except OAuthError as exc:
+            self.report("FAIL", "oauth2", str(exc))
+            return False
+        self.report("ok", "oauth2", f"refresh token in {resolve_file(oauth2.token_file)} accepted by Google")
+        return True
 
     def check_mailbox(self) -> None:
         box = self.config.mailbox

@@ -41,6 +41,7 @@ class ImapSettings:
     folders: tuple[str, ...] = ()
     ca_file: str | None = None
     timeout: float = 60.0
+    oauth2_token: Callable[[], str] | None = None  # set: sign in with XOAUTH2, the password is unused
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,14 @@ class ImapMailbox:
         except (OSError, IMAPClientError) as exc:
             raise MailboxError(f"IMAP {self.where}: cannot connect: {exc}") from None
         try:
-            client.login(s.username, s.password)
+            if s.oauth2_token is not None:
+                client.oauth2_login(s.username, s.oauth2_token())
+            else:
+                client.login(s.username, s.password)
         except LoginError:
             client.shutdown()
-            raise MailboxError(f"IMAP {self.where}: login failed for {s.username} (check the password)") from None
+            what = "the OAuth2 token" if s.oauth2_token is not None else "the password"
+            raise MailboxError(f"IMAP {self.where}: login failed for {s.username} (check {what})") from None
         except (OSError, IMAPClientError) as exc:
             client.shutdown()
             raise MailboxError(f"IMAP {self.where}: login failed: {exc}") from None

@@ -13,6 +13,7 @@ from daemon.delivery import Channels, deliver_due
 from daemon.evaluate import Evaluation, record_decisions
 from daemon.followup import follow_up
 from daemon.imap import ImapMailbox, ImapSettings
+from daemon.oauth import access_token
 from daemon.outbox import DraftsOutbox, SmtpOutbox
 from daemon.secrets import read_secret
 from daemon.smtp import SmtpSettings
@@ -32,10 +33,12 @@ class PassResult:
 
 def imap_settings(config: Config) -> ImapSettings:
     box = config.mailbox
+    oauth2 = box.oauth2
     return ImapSettings(
         host=box.host, port=box.port, security=box.security, username=box.username,
-        password=read_secret(box.password, "mailbox password"), folders=box.folders,
+        password="" if oauth2 else read_secret(box.password, "mailbox password"), folders=box.folders,
         ca_file=str(box.ca_file) if box.ca_file else None,
+        oauth2_token=(lambda: access_token(oauth2)) if oauth2 else None,
     )
 
 

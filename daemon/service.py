@@ -28,6 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from daemon import clock
 from daemon.config import Config, ConfigError, load
 from daemon.imap import ImapMailbox, MailboxError
+from daemon.oauth import OAuthError
 from daemon.pipeline import imap_settings, sync_with
 from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
@@ -37,7 +38,7 @@ from daemon.systemd import notify
 log = structlog.get_logger("lateclaim.service")
 
 IDLE_RENEW = 600.0  # seconds: Gmail and peers drop an IDLE left alone for 29 minutes or less
-RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError)
+RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError, OAuthError)
 
 
 class Backoff:

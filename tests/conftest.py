@@ -10,15 +10,26 @@ from pathlib import Path
 import pytest
 
 from tests.servers.dovecot import Account, Dovecot
+from tests.servers.oauth import FakeGoogle
 from tests.servers.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def fake_google() -> Iterator[FakeGoogle]:
+    """Google's token endpoint and Dovecot's token introspection, on loopback."""
+    server = FakeGoogle().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(fake_google: FakeGoogle) -> Iterator[Dovecot]:
     # A directory of its own under /tmp, not pytest's: Dovecot's users must traverse every parent, and pytest
     # resets its own base directory to 0700 whenever another session starts.
     root = Path(tempfile.mkdtemp(prefix="lateclaim-dovecot-"))
-    server = Dovecot(root).start()
+    server = Dovecot(root, oauth_url=fake_google.url).start()
     try:
         yield server
     finally:

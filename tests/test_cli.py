@@ -128,7 +128,7 @@ def test_sync_without_credentials_says_which_keys_are_missing(
     config.write_text(f'[state]\npath = "{tmp_path / "s.db"}"\n')
     status, _, err = run(capsys, "sync", "--once", "--config", str(config))
     assert status == 2
-    assert "mailbox.username" in err and "mailbox.password_file or mailbox.password_command" in err
+    assert "mailbox.username" in err and "mailbox.password_file, mailbox.password_command or [mailbox.oauth2]" in err
 
 
 def test_claims_show_needs_an_existing_id(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

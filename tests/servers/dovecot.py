@@ -67,8 +67,9 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 class Dovecot:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, oauth_url: str | None = None) -> None:
         self.root = root
+        self.oauth_url = oauth_url  # an introspection server: XOAUTH2 and OAUTHBEARER are accepted too
         self.port = free_port()
         self.tls_port = free_port()
         self.conf = root / "dovecot.conf"
@@ -167,13 +168,15 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth_url else ""}
 auth_cache_size = 0
 auth_failure_delay = 0
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {r}/passwd
 }}
+{self._oauth_passdb()}
 userdb {{
   driver = passwd-file
   args = username_format=%u {r}/passwd
@@ -209,6 +212,15 @@ namespace inbox {{
   prefix =
 {mailboxes}}}
 """
+
+    def _oauth_passdb(self) -> str:
+        if not self.oauth_url:
+            return ""
+        args = self.root / "dovecot-oauth2.conf.ext"
+        args.write_text(f"introspection_mode = post\nintrospection_url = {self.oauth_url}/introspect\n"
+                        "force_introspection = yes\nusername_attribute = email\nactive_attribute = active\n"
+                        "active_value = true\n")
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {args}\n}}"
 
     # -- accounts and server-side levers ----------------------------------------------------------------
 

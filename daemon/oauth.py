@@ -1,0 +1,88 @@
+"""Gmail sign-in with OAuth2: the token file, refreshing access tokens, and the one-off installed-app flow.
+
+The token file holds the OAuth client's id and secret and the long-lived refresh token (never the short-lived
+access token, which stays in memory). It is written 0600; under systemd a relative path is read from
+$CREDENTIALS_DIRECTORY, so it can be a credential. Google's own libraries do the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from daemon.config import OAuth2Config
+from daemon.secrets import resolve_file
+
+SCOPES = ["https://mail.google.com/"]  # what Gmail's IMAP and SMTP accept; narrower scopes are refused there
+
+
+class OAuthError(Exception):
+    pass
+
+
+def read_token_file(config: OAuth2Config) -> dict[str, Any]:
+    path = resolve_file(config.token_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OAuthError(f"OAuth2 token file {path} is missing: run `lateclaim auth google` first") from None
+    except (OSError, ValueError) as exc:
+        raise OAuthError(f"OAuth2 token file {path}: cannot read it: {exc}") from None
+    missing = [k for k in ("client_id", "client_secret", "refresh_token") if not data.get(k)]
+    if missing:
+        raise OAuthError(f"OAuth2 token file {path}: {', '.join(missing)} missing: run `lateclaim auth google`")
+    return dict(data)
+
+
+def write_token_file(path: Path, data: dict[str, Any]) -> None:
+    """Write it whole or not at all, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.name + ".part")
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+        json.dump(data, out)
+    partial.replace(path)
+
+
+def access_token(config: OAuth2Config) -> str:
+    """A fresh access token, from the refresh token. Tokens never appear in errors."""
+    from google.auth.exceptions import RefreshError, TransportError
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    data = read_token_file(config)
+    credentials = Credentials(  # type: ignore[no-untyped-call]
+        None, refresh_token=data["refresh_token"], client_id=data["client_id"], client_secret=data["client_secret"],
+        token_uri=data.get("token_uri") or config.token_uri, scopes=SCOPES)
+    try:
+        credentials.refresh(Request())  # type: ignore[no-untyped-call]
+    except RefreshError as exc:
+        if "invalid_grant" in str(exc):
+            raise OAuthError(
+                "Google refused the refresh token (invalid_grant). It was revoked, unused for six months, or it "
+                "came from an OAuth app still in \"Testing\", whose tokens expire after 7 days: publish the app "
+                "(Google Cloud console, OAuth consent screen, \"In production\"), then run `lateclaim auth google` "
+                "again") from None
+        raise OAuthError(f"Google refused to refresh the access token: {type(exc).__name__}") from None
+    except TransportError as exc:
+        raise OAuthError(f"cannot reach Google's token endpoint: {type(exc).__name__}") from None
+    return str(credentials.token)
+
+
+def run_installed_app_flow(config: OAuth2Config, port: int, open_browser: bool) -> Path:
+    """The one-off sign-in: a loopback redirect on `port`, reached through a browser (or an SSH tunnel)."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    if config.client_secrets_file is None:
+        raise OAuthError("mailbox.oauth2.client_secrets_file: expected the OAuth client JSON from Google Cloud")
+    flow = InstalledAppFlow.from_client_secrets_file(str(config.client_secrets_file), scopes=SCOPES)
+    credentials = flow.run_local_server(port=port, open_browser=open_browser,
+                                        authorization_prompt_message="Open this address in a browser: {url}")
+    if not credentials.refresh_token:
+        raise OAuthError("Google returned no refresh token: remove lateclaim's access at "
+                         "https://myaccount.google.com/permissions and run `lateclaim auth google` again")
+    path = resolve_file(config.token_file)
+    write_token_file(path, {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
+                            "refresh_token": credentials.refresh_token, "token_uri": credentials.token_uri})
+    return path

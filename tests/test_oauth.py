@@ -1,0 +1,79 @@
+"""Gmail OAuth2 (XOAUTH2) sign-in against the real Dovecot, with a loopback stand-in for Google's endpoints.
+
+The browser part of `lateclaim auth google` cannot run here (it needs a person at a browser); what it writes
+is tested through the same writer, and everything after it (refresh, XOAUTH2 login, sync) runs for real.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from daemon.config import ConfigError, load
+from daemon.oauth import write_token_file
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account, Dovecot
+from tests.servers.oauth import FakeGoogle
+
+
+def oauth_config(tmp_path: Path, account: Account, fake_google: FakeGoogle, refresh_token: str) -> Path:
+    token_file = tmp_path / "google-token.json"
+    write_token_file(token_file, {"client_id": "lateclaim-test.apps.googleusercontent.com",
+                                  "client_secret": "test-client-secret", "refresh_token": refresh_token,
+                                  "token_uri": f"{fake_google.url}/token"})
+    path = setup.write_config(tmp_path, account)
+    text = path.read_text().replace(f'password_file = "{tmp_path / "imap-password"}"\n', "")
+    path.write_text(text + f'[mailbox.oauth2]\ntoken_file = "{token_file}"\n')
+    return path
+
+
+def test_a_sync_signs_in_with_xoauth2(
+    dovecot: Dovecot, imap_account: Account, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    refresh = fake_google.grant(imap_account.username)
+    config = oauth_config(tmp_path, imap_account, fake_google, refresh)
+    done = setup.lateclaim("sync", "--once", "--config", str(config), "--as-of", "2026-11-24T12:00")
+    assert done.returncode == 0, done.stderr
+    assert '"fetched": 9' in done.stderr
+    assert refresh not in done.stderr + done.stdout
+    assert not any(token in done.stderr for token in fake_google.access_tokens)
+
+
+def test_a_refused_refresh_token_explains_the_seven_day_trap(
+    imap_account: Account, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    config = oauth_config(tmp_path, imap_account, fake_google, "1//revoked-or-expired")
+    done = setup.lateclaim("sync", "--once", "--config", str(config))
+    assert done.returncode == 1
+    assert "invalid_grant" in done.stderr and "7 days" in done.stderr and "lateclaim auth google" in done.stderr
+    assert "1//revoked-or-expired" not in done.stderr
+
+
+def test_the_token_file_is_private_and_complete(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "google-token.json"
+    write_token_file(path, {"client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["refresh_token"] == "r"
+
+
+def test_oauth2_and_a_password_exclude_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[mailbox]\npassword_file = "/x"\n[mailbox.oauth2]\ntoken_file = "/t"\ncolour = 1\n')
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    text = "\n".join(info.value.problems)
+    assert "mailbox.oauth2: sign in with OAuth2 or with a password" in text
+    assert "mailbox.oauth2.colour: unknown key" in text
+
+
+def test_doctor_checks_the_oauth2_sign_in(
+    imap_account: Account, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    config = oauth_config(tmp_path, imap_account, fake_google, fake_google.grant(imap_account.username))
+    done = setup.lateclaim("doctor", "--config", str(config))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok    oauth2" in done.stdout and "ok    imap" in done.stdout
