@@ -43,10 +43,14 @@ def imap_settings(config: Config) -> ImapSettings:
 
 
 def smtp_settings(config: Config) -> SmtpSettings:
-    smtp = config.smtp
-    return SmtpSettings(smtp.host, smtp.port, smtp.security, smtp.username,
+    """Without an SMTP password of its own, SMTP signs in like the mailbox: Gmail takes the same OAuth2 token."""
+    smtp, oauth2 = config.smtp, config.mailbox.oauth2
+    use_oauth2 = oauth2 is not None and not smtp.password.configured
+    username = smtp.username or (config.mailbox.username if use_oauth2 else "")
+    return SmtpSettings(smtp.host, smtp.port, smtp.security, username,
                         read_secret(smtp.password, "smtp password") if smtp.password.configured else "",
-                        ca_file=str(smtp.ca_file) if smtp.ca_file else None)
+                        ca_file=str(smtp.ca_file) if smtp.ca_file else None,
+                        oauth2_token=(lambda: access_token(oauth2)) if use_oauth2 and oauth2 else None)
 
 
 def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -24,6 +24,7 @@ class SmtpSettings:
     password: str
     ca_file: str | None = None
     timeout: float = 60.0
+    oauth2_token: Callable[[], str] | None = None  # set: AUTH XOAUTH2 (Gmail) instead of the password
 
 
 @contextmanager
@@ -42,13 +43,21 @@ def _session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
         with client:
             if settings.security == "starttls":
                 client.starttls(context=context)
-            if settings.username:
+            if settings.oauth2_token is not None:
+                _xoauth2(client, settings.username, settings.oauth2_token())
+            elif settings.username:
                 client.login(settings.username, settings.password)
             yield client
     except smtplib.SMTPAuthenticationError:
         raise SmtpError(f"{where}: login failed for {settings.username}") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise SmtpError(f"{where}: {exc}") from None
+
+
+def _xoauth2(client: smtplib.SMTP, username: str, token: str) -> None:
+    """SASL XOAUTH2, as Gmail's SMTP server takes it (smtplib base64-encodes the response)."""
+    client.ehlo_or_helo_if_needed()
+    client.auth("XOAUTH2", lambda challenge=None: f"user={username}\x01auth=Bearer {token}\x01\x01")
 
 
 def send(settings: SmtpSettings, raw: bytes, sender: str, recipients: list[str]) -> None:

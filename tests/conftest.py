@@ -44,9 +44,10 @@ def imap_account(dovecot: Dovecot) -> Account:
 
 
 @pytest.fixture
-def smtp_server(dovecot: Dovecot) -> Iterator[SmtpServer]:
-    """An SMTP server on loopback (implicit TLS, AUTH), trusting the same test certificate as Dovecot."""
-    server = SmtpServer(dovecot.ca_file, str(dovecot.root / "tls" / "key.pem")).start()
+def smtp_server(dovecot: Dovecot, fake_google: FakeGoogle) -> Iterator[SmtpServer]:
+    """An SMTP server on loopback (implicit TLS, AUTH PLAIN/LOGIN and XOAUTH2), with Dovecot's certificate."""
+    server = SmtpServer(dovecot.ca_file, str(dovecot.root / "tls" / "key.pem"),
+                        oauth_tokens=lambda: dict(fake_google.access_tokens)).start()
     try:
         yield server
     finally:

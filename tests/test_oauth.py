@@ -17,6 +17,7 @@ from daemon.oauth import write_token_file
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.oauth import FakeGoogle
+from tests.servers.smtp import SmtpServer
 
 
 def oauth_config(tmp_path: Path, account: Account, fake_google: FakeGoogle, refresh_token: str) -> Path:
@@ -77,3 +78,16 @@ def test_doctor_checks_the_oauth2_sign_in(
     done = setup.lateclaim("doctor", "--config", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok    oauth2" in done.stdout and "ok    imap" in done.stdout
+
+
+def test_smtp_signs_in_with_the_same_oauth2_token(
+    dovecot: Dovecot, imap_account: Account, fake_google: FakeGoogle, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = oauth_config(tmp_path, imap_account, fake_google, fake_google.grant(imap_account.username))
+    text = config.read_text().replace('[claims]\n', '[claims]\nmode = "send"\nto = "claims@retailer.example"\n')
+    config.write_text(text + f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_server.port}\n'
+                             f'ca_file = "{imap_account.ca_file}"\n')
+    done = setup.lateclaim("sync", "--once", "--config", str(config), "--as-of", "2026-11-24T12:00")
+    assert done.returncode == 0, done.stderr
+    assert len(smtp_server.messages) == 2

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ssl
 import threading
+from base64 import b64decode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.servers.dovecot import free_port
 
@@ -48,8 +49,34 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth
     return AuthResult(success=ok, handled=False)
 
 
+class XOAuth2SMTP(SMTP):
+    """aiosmtpd with Gmail's AUTH XOAUTH2: the bearer token must be one the loopback Google issued."""
+
+    tokens: Callable[[], dict[str, str]] = dict  # access token -> user, set per server
+
+    async def auth_XOAUTH2(self, _: Any, args: list[str]) -> AuthResult:
+        try:
+            fields = dict(f.split("=", 1) for f in b64decode(args[1]).decode().split("\x01") if "=" in f)
+        except (IndexError, ValueError):
+            return AuthResult(success=False)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        return AuthResult(success=self.tokens().get(token) == fields.get("user"), handled=False)
+
+
+class OAuthController(Controller):
+    def __init__(self, *args: Any, tokens: Callable[[], dict[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tokens = tokens
+
+    def factory(self) -> SMTP:
+        server = XOAuth2SMTP(self.handler, **self.SMTP_kwargs)
+        server.tokens = self.tokens
+        return server
+
+
 class SmtpServer:
-    def __init__(self, cert: str, key: str, security: str = "tls") -> None:
+    def __init__(self, cert: str, key: str, security: str = "tls",
+                 oauth_tokens: Callable[[], dict[str, str]] = dict) -> None:
         self.sink = Sink()
         self.port = free_port()
         self.security = security
@@ -61,7 +88,8 @@ class SmtpServer:
             options |= {"ssl_context": context, "auth_require_tls": False}
         else:
             options |= {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **options)
+        self.controller = OAuthController(self.sink, hostname="127.0.0.1", port=self.port, tokens=oauth_tokens,
+                                          **options)
 
     def start(self) -> SmtpServer:
         self.controller.start()
