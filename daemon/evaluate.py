@@ -39,7 +39,7 @@ def shipments_with_verdicts(store: Store, config: Config, now: datetime) -> list
 def history(store: Store) -> list[PastClaim]:
     """Claims the rules must count. A claim held back by a cap is not yet history: it is decided again."""
     return [
-        PastClaim(c.order_id, c.shipment, c.track, c.step, c.created_at, c.status)
+        PastClaim(c.order_id, c.shipment, c.track, c.step, c.created_at, c.status, c.sent_at)
         for c in store.claims()
         if not (c.status == "queued" and c.held)
     ]

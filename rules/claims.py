@@ -47,6 +47,12 @@ class PastClaim:
     step: int
     created_at: datetime
     status: str
+    sent_at: datetime | None = None  # when it was sent, when known (a review can keep it waiting for days)
+
+    @property
+    def went_out(self) -> datetime:
+        """When the seller got it, as far as lateclaim knows: the ladder counts its waits from there."""
+        return self.sent_at or self.created_at
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def step_due_on(step: int, ladder: dict[int, PastClaim], shipment: Shipment, pol
     previous = ladder.get(step - 1)
     if previous is None or previous.status not in REACHED_USER:
         return None  # not written yet, waiting for the user, or rejected: the ladder waits or ends
-    written = _day(previous.created_at, policy)
+    written = _day(previous.went_out, policy)
     with_law = has_termination_law(country(shipment.marketplace))
     if step == 2:
         return written + timedelta(days=STEP_2_AFTER_DAYS)
@@ -173,7 +179,7 @@ def _candidates(shipments: Sequence[Shipment], now: datetime, policy: Policy,
             step = _next_step(shipment, now, ladder, policy)
             if step is not None:
                 previous = ladder.get(step - 1)
-                due.append(_Due(shipment, result, "B", step, previous.created_at if previous else None))
+                due.append(_Due(shipment, result, "B", step, previous.went_out if previous else None))
     # Oldest broken promise first: when a cap bites, the longest-waiting claim goes out.
     due.sort(key=lambda d: (d.verdict.deadline or date.max, d.shipment.order_id, d.shipment.shipment, d.track,
                             d.step))

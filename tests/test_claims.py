@@ -213,3 +213,13 @@ def test_a_promise_broken_long_ago_starts_no_claim() -> None:
     undelivered = one(ordered(DEC_2))
     assert decide([undelivered], at(2027, 1, 1, 12), policy(), []) != []  # 30 days after the promise
     assert decide([undelivered], at(2027, 1, 2, 12), policy(), []) == []
+
+
+def test_the_ladder_counts_its_wait_from_when_a_step_was_sent() -> None:
+    undelivered = one(ordered(DEC_2))
+    written_on_the_3rd = at(2026, 12, 3, 12)
+    reviewed_and_sent_on_the_10th = at(2026, 12, 10, 12)
+    history = [PastClaim(ORDER, "1", "B", 1, written_on_the_3rd, "sent", reviewed_and_sent_on_the_10th)]
+    assert decide([undelivered], at(2026, 12, 12, 12), policy(), history) == []  # only 2 days after sending
+    (notice,) = decide([undelivered], at(2026, 12, 13, 12), policy(), history)
+    assert notice.step == 2
