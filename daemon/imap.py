@@ -62,17 +62,25 @@ def any_of(groups: Sequence[list[Any]]) -> list[Any]:
 def sender_filter(domains: Sequence[str], gmail: bool) -> list[Any]:
     """The server-side filter on senders: Gmail's own search syntax where offered (X-GM-EXT-1), one cheap
     X-GM-RAW term instead of a chain of ORs; standard SEARCH FROM everywhere else."""
-    if gmail:
+    if gmail and domains:
         return ["X-GM-RAW", "from:(" + " OR ".join(domains) + ")"]
     return sender_criteria(domains)
 
 
 def sender_criteria(domains: Sequence[str]) -> list[Any]:
     """`OR FROM a OR FROM b FROM c` as imapclient criteria: FROM matches a substring of the From header."""
+    if not domains:
+        raise ValueError("no sender domains: a search without them would match every message")
     criteria: list[Any] = ["FROM", domains[-1]]
     for domain in reversed(domains[:-1]):
         criteria = ["OR", "FROM", domain, criteria]
     return criteria
+
+
+def close(client: IMAPClient) -> None:
+    """Drop a connection that is failing anyway: its own error is the one worth reporting."""
+    with contextlib.suppress(OSError, IMAPClientError):
+        client.shutdown()
 
 
 class ImapMailbox:
@@ -81,6 +89,7 @@ class ImapMailbox:
         self.where = f"{settings.host}:{settings.port}"
         self._client: IMAPClient | None = None
         self._special: dict[bytes, str | None] = {}
+        self._flagged: dict[bytes, str] | None = None  # special-use flag -> folder, from one LIST
         self._selected: str | None = None
         self._gmail: bool | None = None
 
@@ -93,26 +102,30 @@ class ImapMailbox:
         s = self.settings
         if s.security == "plain" and not is_loopback(s.host):
             raise MailboxError(f"IMAP {self.where}: plain is refused for a non-loopback host (use tls or starttls)")
+        if s.security not in ("tls", "starttls", "plain"):
+            raise MailboxError(f"IMAP {self.where}: unknown security {s.security!r} (tls, starttls or plain)")
         try:
-            if s.security == "tls":
-                client = IMAPClient(s.host, s.port, ssl=True, ssl_context=self._context(), timeout=s.timeout)
-            else:
-                client = IMAPClient(s.host, s.port, ssl=False, timeout=s.timeout)
-                if s.security == "starttls":
-                    client.starttls(self._context())
-        except (OSError, IMAPClientError) as exc:
+            client = IMAPClient(s.host, s.port, ssl=s.security == "tls",
+                                ssl_context=self._context() if s.security == "tls" else None, timeout=s.timeout)
+        except (OSError, IMAPClientError) as exc:  # ssl.SSLError (a bad certificate) is an OSError
             raise MailboxError(f"IMAP {self.where}: cannot connect: {exc}") from None
+        if s.security == "starttls":
+            try:
+                client.starttls(self._context())
+            except (OSError, IMAPClientError) as exc:
+                close(client)
+                raise MailboxError(f"IMAP {self.where}: STARTTLS failed: {exc}") from None
         try:
             if s.oauth2_token is not None:
                 client.oauth2_login(s.username, s.oauth2_token())
             else:
                 client.login(s.username, s.password)
         except LoginError:
-            client.shutdown()
+            close(client)
             what = "the OAuth2 token" if s.oauth2_token is not None else "the password"
             raise MailboxError(f"IMAP {self.where}: login failed for {s.username} (check {what})") from None
         except (OSError, IMAPClientError) as exc:
-            client.shutdown()
+            close(client)
             raise MailboxError(f"IMAP {self.where}: login failed: {exc}") from None
         self._client = client
         return self
@@ -124,7 +137,7 @@ class ImapMailbox:
         try:
             client.logout()
         except (OSError, IMAPClientError):
-            client.shutdown()
+            close(client)
 
     @property
     def gmail(self) -> bool:
@@ -147,9 +160,19 @@ class ImapMailbox:
     # -- folders --------------------------------------------------------------------------------------
 
     def _special_folder(self, flag: bytes) -> str | None:
-        # find_special_folder lists every folder on each call: ask once per connection.
+        # find_special_folder sends a full LIST on every call: one LIST per connection answers every flag.
+        if self._flagged is None:
+            self._flagged = {}
+            for flags, _, name in self._call("LIST", self.client.list_folders):
+                for each in flags:
+                    self._flagged.setdefault(each, name)
         if flag not in self._special:
-            self._special[flag] = self._call("LIST", self.client.find_special_folder, flag)
+            found = self._flagged.get(flag)
+            if found is None and flag != ALL:
+                # A server without SPECIAL-USE: imapclient's guess by well-known names ("Drafts", "Sent Items").
+                # Never for \All: a folder merely named like an archive must not replace INBOX.
+                found = self._call("LIST", self.client.find_special_folder, flag)
+            self._special[flag] = found
         return self._special[flag]
 
     def folders_to_read(self) -> list[str]:

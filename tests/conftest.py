@@ -11,7 +11,11 @@ import pytest
 
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.oauth import FakeGoogle
-from tests.servers.smtp import SmtpServer
+from tests.servers.smtp import IMPLICIT_TLS_WARNING, SmtpServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("filterwarnings", IMPLICIT_TLS_WARNING)
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +43,15 @@ def dovecot(fake_google: FakeGoogle) -> Iterator[Dovecot]:
 
 @pytest.fixture
 def imap_account(dovecot: Dovecot) -> Account:
-    """A user of the session's Dovecot that no other test has touched."""
+    """A user of the session's Dovecot that no other test has touched (username, password, host, port for
+    plain/STARTTLS, tls_port, ca_file). Its server has no \\All folder."""
     return dovecot.new_account()
+
+
+@pytest.fixture
+def all_mail_account(dovecot: Dovecot) -> Account:
+    """The same, on a server that also offers a virtual \\All folder ("Virtual/All"), as Gmail's All Mail."""
+    return dovecot.new_account(all_mail=True)
 
 
 @pytest.fixture
@@ -48,6 +59,16 @@ def smtp_server(dovecot: Dovecot, fake_google: FakeGoogle) -> Iterator[SmtpServe
     """An SMTP server on loopback (implicit TLS, AUTH PLAIN/LOGIN and XOAUTH2), with Dovecot's certificate."""
     server = SmtpServer(dovecot.ca_file, str(dovecot.root / "tls" / "key.pem"),
                         oauth_tokens=lambda: dict(fake_google.access_tokens)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_starttls_server(dovecot: Dovecot) -> Iterator[SmtpServer]:
+    """The same on a plain port that requires STARTTLS before AUTH (as port 587 servers do)."""
+    server = SmtpServer(dovecot.ca_file, str(dovecot.root / "tls" / "key.pem"), security="starttls").start()
     try:
         yield server
     finally:

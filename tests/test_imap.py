@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.imap import ImapMailbox, ImapSettings, MailboxError
-from tests.servers.dovecot import Account, Dovecot
+from tests.servers.dovecot import Account, Dovecot, free_port
 
 AMAZON = ["amazon.fr", "amazon.com", "amazon.co.uk"]
 
@@ -22,9 +22,11 @@ def settings(account: Account, security: str = "tls", **changes: object) -> Imap
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls", "plain"])
-def test_each_security_mode_logs_in(imap_account: Account, security: str) -> None:
+def test_each_security_mode_logs_in(dovecot: Dovecot, imap_account: Account, security: str) -> None:
     with ImapMailbox(settings(imap_account, security)) as mailbox:
         assert mailbox.folders_to_read() == ["INBOX"]  # no \All folder on this server
+    commands = dovecot.commands(imap_account.username)
+    assert commands.count("LIST") == 1 and "NAMESPACE" not in commands  # no guessing \All by folder names
 
 
 def test_plain_is_refused_for_a_remote_host_before_connecting(imap_account: Account) -> None:
@@ -94,3 +96,79 @@ def test_the_sender_filter_uses_gmail_search_only_on_gmail() -> None:
 
     assert sender_filter(["amazon.fr", "amazon.de"], gmail=True) == ["X-GM-RAW", "from:(amazon.fr OR amazon.de)"]
     assert sender_filter(["amazon.fr", "amazon.de"], gmail=False) == ["OR", "FROM", "amazon.fr", ["FROM", "amazon.de"]]
+
+
+def amazon_mail(n: int) -> bytes:
+    return email('"Amazon.fr" <confirmation-commande@amazon.fr>', f"Commande {n}", f"order-{n}@amazonses.com")
+
+
+def test_an_untrusted_certificate_is_refused(imap_account: Account) -> None:
+    for security in ("tls", "starttls"):
+        with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"), \
+                ImapMailbox(settings(imap_account, security, ca_file=None)):
+            pass
+
+
+def test_no_server_listening_is_a_mailbox_error(imap_account: Account) -> None:
+    port = free_port()
+    with pytest.raises(MailboxError, match=f"127.0.0.1:{port}: cannot connect"), \
+            ImapMailbox(settings(imap_account, port=port)):
+        pass
+
+
+def test_an_unknown_security_mode_is_refused(imap_account: Account) -> None:
+    with pytest.raises(MailboxError, match="unknown security 'ssl'"), ImapMailbox(settings(imap_account, "ssl")):
+        pass
+
+
+def test_scanning_without_sender_domains_is_a_programming_error(imap_account: Account) -> None:
+    with ImapMailbox(settings(imap_account)) as mailbox, pytest.raises(ValueError, match="no sender domains"):
+        mailbox.scan("INBOX", None, 0, [])
+
+
+def test_an_unknown_uidvalidity_rescans_from_the_first_uid(dovecot: Dovecot, imap_account: Account) -> None:
+    dovecot.deliver(imap_account.username, amazon_mail(1))
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        assert mailbox.scan("INBOX", None, 5, AMAZON).uids == (1,)  # a cursor without its UIDVALIDITY means nothing
+
+
+def test_fetch_reads_in_batches_with_peek_only(dovecot: Dovecot, imap_account: Account) -> None:
+    user = imap_account.username
+    for n in range(1, 6):
+        dovecot.deliver(user, amazon_mail(n))
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        uids = mailbox.scan("INBOX", None, 0, AMAZON).uids
+        fetched = list(mailbox.fetch("INBOX", uids, batch=2))
+    assert [uid for uid, _ in fetched] == [1, 2, 3, 4, 5]
+    assert all(f"order-{uid}@amazonses.com".encode() in raw for uid, raw in fetched)
+    commands = dovecot.commands(user)
+    assert commands.count("UID FETCH") == 3 and "SELECT" not in commands  # EXAMINE only: nothing can change
+    rawlog = b"".join(p.read_bytes() for p in (dovecot.root / "rawlog" / user).glob("*.in"))
+    assert b"BODY.PEEK[]" in rawlog and b" BODY[]" not in rawlog and b"RFC822" not in rawlog
+    assert all(b"\\Seen" not in flags for flags in dovecot.flags(user, "INBOX").values())
+
+
+def test_a_draft_is_flagged_draft_and_seen_and_found_by_its_own_message_id_only(
+    dovecot: Dovecot, imap_account: Account
+) -> None:
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        mailbox.append_draft(email("me@example.com", "Colis 123-4567890-1234567", "claim-7@lateclaim"))
+        assert mailbox.contains_message_id("[Gmail]/Drafts", "claim-7@lateclaim")
+        assert not mailbox.contains_message_id("[Gmail]/Drafts", "claim-8@lateclaim")
+        assert not mailbox.contains_message_id("INBOX", "claim-7@lateclaim")
+    [flags] = dovecot.flags(imap_account.username, "[Gmail]/Drafts").values()
+    assert set(flags.split()) >= {b"\\Draft", b"\\Seen"}
+
+
+def test_the_all_mail_folder_is_read_when_the_server_has_one(dovecot: Dovecot, all_mail_account: Account) -> None:
+    user = all_mail_account.username
+    dovecot.deliver(user, amazon_mail(1))
+    dovecot.deliver(user, amazon_mail(2), "[Gmail]/Spam")  # All Mail leaves Spam and Trash out, as Gmail's does
+    with ImapMailbox(settings(all_mail_account)) as mailbox:
+        [folder] = mailbox.folders_to_read()
+        assert folder == "Virtual/All"
+        assert (mailbox.drafts_folder(), mailbox.sent_folder()) == ("[Gmail]/Drafts", "[Gmail]/Sent Mail")
+        state = mailbox.scan(folder, None, 0, AMAZON)
+        [(_, raw)] = mailbox.fetch(folder, state.uids)
+    assert b"order-1@amazonses.com" in raw
+    assert dovecot.commands(user).count("LIST") == 1  # one LIST per connection answers every special-use lookup

@@ -7,6 +7,7 @@ by their special-use flags. Facts: ../shared/TESTBED.md.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pwd
@@ -14,13 +15,17 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
-USERS = 200
+USERS = 200  # user1..user200: the ordinary pool, one per test
+ALL_MAIL_USERS = 50  # alluser1..alluser50: the same, plus a virtual \All folder (Gmail's All Mail)
+ALL_MAIL_FOLDER = "Virtual/All"
 SPECIAL_FOLDERS = {
     "[Gmail]/Drafts": "\\Drafts",
     "[Gmail]/Sent Mail": "\\Sent",
@@ -45,12 +50,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail loudly after `timeout` seconds instead of hoping a sleep was enough."""
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that has the kernel send Dovecot SIGTERM when the test runner dies (even by SIGKILL), so no
+    orphan keeps its ports. The signal follows the *thread* that forked: only arm it from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return arm
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
@@ -76,6 +96,8 @@ class Dovecot:
         self.base_dir = root / "run"
         self.process: subprocess.Popen[bytes] | None = None
         self._next_user = 0
+        self._next_all_mail_user = 0
+        self._lock = threading.Lock()
         self.as_root = os.getuid() == 0
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -87,14 +109,12 @@ class Dovecot:
         if not cert.exists():  # a restart keeps its certificate, mail and ports: clients see the same server
             cert, key = make_certificate(self.root / "tls")
         self.ca_file = str(cert)
-        with open(self.root / "passwd", "w") as users:
-            for n in range(1, USERS + 1):
-                users.write(f"user{n}:{{PLAIN}}secret-{n}-pw::::::\n")
-        for n in range(1, USERS + 1):  # Dovecot writes a user's rawlog only into a directory that exists
-            (self.root / "rawlog" / f"user{n}").mkdir(exist_ok=True)
+        self._write_users()
+        self._write_virtual_all()
         if self.as_root:
             nobody = pwd.getpwnam("nobody")
             self.mail_uid, self.mail_gid = nobody.pw_uid, nobody.pw_gid
+            # Mail processes run as nobody: they own the Maildirs and write the rawlogs.
             for path in (self.root / "mail", self.root / "rawlog", *(self.root / "rawlog").iterdir()):
                 os.chown(path, self.mail_uid, self.mail_gid)
             # The dovecot and nobody users must reach the passwd file and the Maildirs: traverse-only on parents.
@@ -106,9 +126,27 @@ class Dovecot:
             self.mail_uid, self.mail_gid = os.getuid(), os.getgid()
         self.conf.write_text(self._config(cert, key))
         self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=die_with_parent())
         wait_until(self._ready, 10, "Dovecot to answer on 127.0.0.1")
         return self
+
+    def _write_users(self) -> None:
+        """Every user a session may need, listed up front: a user added at runtime is valid only after up to a
+        second (passwd-file is re-read at most once a second), and Maildirs are created lazily, so 250 cost
+        nothing. The all-mail pool turns on the virtual namespace for itself only (a userdb field)."""
+        lines = [f"user{n}:{{PLAIN}}secret-{n}-pw::::::\n" for n in range(1, USERS + 1)]
+        lines += [f"alluser{n}:{{PLAIN}}secret-all-{n}-pw::::::userdb_namespace/virtual/disabled=no\n"
+                  for n in range(1, ALL_MAIL_USERS + 1)]
+        (self.root / "passwd").write_text("".join(lines))
+        for line in lines:  # Dovecot writes a user's rawlog only into a directory that exists
+            (self.root / "rawlog" / line.split(":", 1)[0]).mkdir(exist_ok=True)
+
+    def _write_virtual_all(self) -> None:
+        """The \\All folder: a virtual mailbox over every folder but Trash and Spam, as Gmail's All Mail."""
+        folder = self.root / "virtual" / "All"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "dovecot-virtual").write_text("*\n-[Gmail]/Trash\n-[Gmail]/Spam\n-Virtual/*\n  all\n")
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
@@ -125,6 +163,9 @@ class Dovecot:
     def stop(self) -> None:
         if self.process is None:
             return
+        # With -F the master is our child, so master.pid names it; signalling the child we hold (not a pid read
+        # from a file that might be stale) can never hit a stranger. SIGTERM: the master stops its children and
+        # exits, about 1.1 s later (it waits a second for them).
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
@@ -184,6 +225,7 @@ userdb {{
 }}
 mail_location = maildir:~/Maildir
 mailbox_list_index = yes
+mail_plugins = $mail_plugins virtual
 protocol imap {{
   mail_max_userip_connections = 100
   rawlog_dir = {r}/rawlog/%u
@@ -211,6 +253,15 @@ namespace inbox {{
   separator = /
   prefix =
 {mailboxes}}}
+namespace virtual {{
+  prefix = Virtual/
+  separator = /
+  location = virtual:{r}/virtual:INDEX=~/virtual
+  disabled = yes
+  mailbox All {{
+    special_use = \\All
+  }}
+}}
 """
 
     def _oauth_passdb(self) -> str:
@@ -224,12 +275,19 @@ namespace inbox {{
 
     # -- accounts and server-side levers ----------------------------------------------------------------
 
-    def new_account(self) -> Account:
-        self._next_user += 1
-        if self._next_user > USERS:
-            raise RuntimeError(f"more than {USERS} test accounts used in one session")
-        n = self._next_user
-        return Account(f"user{n}", f"secret-{n}-pw", "127.0.0.1", self.port, self.tls_port, self.ca_file)
+    def new_account(self, all_mail: bool = False) -> Account:
+        """A user no one has used yet in this session. all_mail: one whose server also has a virtual \\All
+        folder (Virtual/All), as Gmail's [Gmail]/All Mail."""
+        with self._lock:
+            if all_mail:
+                self._next_all_mail_user += 1
+                n, pool, name, password = self._next_all_mail_user, ALL_MAIL_USERS, "alluser", "secret-all"
+            else:
+                self._next_user += 1
+                n, pool, name, password = self._next_user, USERS, "user", "secret"
+        if n > pool:
+            raise RuntimeError(f"more than {pool} {name}N test accounts used in one session: raise the pool")
+        return Account(f"{name}{n}", f"{password}-{n}-pw", "127.0.0.1", self.port, self.tls_port, self.ca_file)
 
     def doveadm(self, *args: str, stdin: bytes | None = None) -> bytes:
         done = subprocess.run([DOVEADM, "-c", str(self.conf), *args], input=stdin, capture_output=True,
@@ -250,12 +308,46 @@ namespace inbox {{
 
     def _fetch(self, user: str, mailbox: str) -> list[dict[str, str]]:
         out = self.doveadm("-f", "json", "fetch", "-u", user, "uid flags text", "mailbox", mailbox, "all")
-        return list(json.loads(out or b"[]"))
+        # doveadm passes 8-bit message bytes through as they are: surrogateescape keeps them byte-exact.
+        return list(json.loads(out.decode("utf-8", "surrogateescape") or "[]"))
 
     def flags(self, user: str, mailbox: str) -> dict[int, bytes]:
-        """UID -> the message's flags, read server-side (reading them over IMAP could change nothing, but
-        this way the test does not even depend on the client under test)."""
+        """UID -> the message's flags, read server-side, so that the check itself cannot set \\Seen and does not
+        depend on the client under test."""
         return {int(m["uid"]): m["flags"].encode() for m in self._fetch(user, mailbox)}
 
     def messages(self, user: str, mailbox: str) -> list[bytes]:
-        return [m["text"].encode() for m in self._fetch(user, mailbox)]
+        """The raw messages of a mailbox, in UID order, read server-side."""
+        return [m["text"].encode("utf-8", "surrogateescape") for m in self._fetch(user, mailbox)]
+
+    def commands(self, user: str) -> list[str]:
+        """The IMAP commands `user`'s sessions sent after login, in order, from Dovecot's rawlog: "EXAMINE",
+        "UID SEARCH", "UID FETCH", ... (the login itself happens before the rawlog starts). Read as the traffic
+        arrives, so a session still open counts too."""
+        found: list[str] = []
+        for log in sorted((self.root / "rawlog" / user).glob("*.in")):  # <yyyymmdd-HHMMSS>.<pid>.<n>.in
+            found += commands_in(log.read_bytes())
+        return found
+
+
+def commands_in(rawlog: bytes) -> list[str]:
+    """Command names in one rawlog `.in` file. Every line starts with "<unix-ts.usec> ", literal payloads too,
+    so lines inside a `{n}` literal (an APPEND body) are skipped by counting their bytes."""
+    found: list[str] = []
+    pending = 0  # literal bytes still to skip
+    for line in rawlog.splitlines(keepends=True):
+        text = line.split(b" ", 1)[1] if b" " in line else b""
+        if pending > 0:
+            pending -= len(text)
+            continue
+        words = text.split()
+        if len(words) >= 2:
+            name = words[1].decode("ascii", "replace").upper()
+            if name == "UID" and len(words) >= 3:
+                name += " " + words[2].decode("ascii", "replace").upper()
+            found.append(name)
+        literal = text.rstrip(b"\r\n")
+        if literal.endswith(b"}") and b"{" in literal:
+            size = literal[literal.rindex(b"{") + 1:-1].rstrip(b"+")
+            pending = int(size) if size.isdigit() else 0
+    return found
