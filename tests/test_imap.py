@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from daemon.imap import ImapMailbox, ImapSettings, MailboxError
@@ -18,7 +20,7 @@ def email(sender: str, subject: str, message_id: str) -> bytes:
 def settings(account: Account, security: str = "tls", **changes: object) -> ImapSettings:
     port = account.tls_port if security == "tls" else account.port
     base = ImapSettings("127.0.0.1", port, security, account.username, account.password, ca_file=account.ca_file)
-    return ImapSettings(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls", "plain"])
