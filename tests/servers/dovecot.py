@@ -125,9 +125,10 @@ class Dovecot:
         else:
             self.mail_uid, self.mail_gid = os.getuid(), os.getgid()
         self.conf.write_text(self._config(cert, key))
-        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        preexec_fn=die_with_parent())
+        # stderr to a file, not a pipe: nobody drains a pipe while the server runs, and a full one would block it.
+        with open(self.root / "log" / "stderr.log", "ab") as stderr:
+            self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=die_with_parent())
         wait_until(self._ready, 10, "Dovecot to answer on 127.0.0.1")
         return self
 
@@ -150,7 +151,7 @@ class Dovecot:
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            err = self.process.stderr.read().decode() if self.process.stderr else ""
+            err = (self.root / "log" / "stderr.log").read_text(errors="replace")
             raise RuntimeError(f"Dovecot exited at start: {err}\n{self.log()}")
         if not (self.base_dir / "master.pid").exists():
             return False
