@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-from parsers.model import DateWindow, Event, EventKind
+from parsers.model import DateWindow, Event, EventKind, Parcel, Price
 
 
 def _window_to(window: DateWindow | None) -> dict[str, Any] | None:
@@ -46,6 +46,15 @@ def event_to_record(event: Event) -> dict[str, Any]:
         "shipment": event.shipment,
         "evidence": event.evidence,
         "pattern": event.pattern,
+        "parcel": vars(event.parcel) if event.parcel else None,
+        "available_on": event.available_on.isoformat() if event.available_on else None,
+        "waiting_at": event.waiting_at,
+        "seller": event.seller,
+        "fulfilled_by": event.fulfilled_by,
+        "order_date": event.order_date.isoformat() if event.order_date else None,
+        "prices": [vars(p) for p in event.prices],
+        "total": vars(event.total) if event.total else None,
+        "refund_scope": event.refund_scope,
     }
 
 
@@ -63,4 +72,18 @@ def event_from_record(data: dict[str, Any]) -> Event:
         shipment=data["shipment"],
         evidence=data["evidence"],
         pattern=data["pattern"],
+        # Records written before these facts existed simply lack them.
+        parcel=Parcel(**data["parcel"]) if data.get("parcel") else None,
+        available_on=_day(data.get("available_on")),
+        waiting_at=data.get("waiting_at", ""),
+        seller=data.get("seller"),
+        fulfilled_by=data.get("fulfilled_by"),
+        order_date=_day(data.get("order_date")),
+        prices=tuple(Price(**p) for p in data.get("prices", ())),
+        total=Price(**data["total"]) if data.get("total") else None,
+        refund_scope=data.get("refund_scope"),
     )
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     PICKUP_READY = "pickup_ready"
+    ATTEMPTED = "attempted"  # a delivery attempt failed; the parcel waits (depot, pickup point, next attempt)
 
 
 class Status(StrEnum):
@@ -51,6 +52,24 @@ class DateWindow:
 
 
 @dataclass(frozen=True)
+class Parcel:
+    """What tells one parcel of an order from the others, as the email states it. Every field may be missing."""
+
+    number: int | None = None  # "package 1 of 2", "colis 1 sur 2": 1
+    count: int | None = None  # ... of 2
+    tracking_id: str | None = None  # the carrier's tracking number, when printed
+    carrier: str | None = None  # "DPD", "Colissimo", "Amazon Logistics", as written
+
+
+@dataclass(frozen=True)
+class Price:
+    """An amount as the email prints it ("12,99 €", "£7.50"), with what it is the price of ("" for a total)."""
+
+    amount: str
+    item: str = ""
+
+
+@dataclass(frozen=True)
 class Event:
     """One fact about one shipment, as one email states it."""
 
@@ -66,6 +85,15 @@ class Event:
     shipment: str | None = None  # a shipment key when the email tells parcels of one order apart
     evidence: str = ""  # the sentence that states the promise or the delivery, as written
     pattern: str = ""  # which pattern matched, for `lateclaim parse` explanations
+    parcel: Parcel | None = None  # which parcel of the order the email is about, when it says
+    available_on: date | None = None  # pickup_ready / attempted: the day the parcel was made available
+    waiting_at: str = ""  # pickup_ready / attempted: where the parcel now waits, as written
+    seller: str | None = None  # "Sold by ..." as written; None: not stated
+    fulfilled_by: str | None = None  # "Dispatched from / Expédié par ..." as written; None: not stated
+    order_date: date | None = None  # the day the order was placed, when the email states it
+    prices: tuple[Price, ...] = ()  # item prices as printed, in the order of `items` where they pair up
+    total: Price | None = None  # the order total (ordered) or the amount refunded (refunded)
+    refund_scope: str | None = None  # refunded: "order" (all of it), "items" (the items named), "goodwill"; None
 
     @property
     def order_id(self) -> str | None:
@@ -121,4 +149,20 @@ def event_to_json(event: Event) -> dict[str, Any]:
         "delivered_on": _iso(event.delivered_on),
         "items": list(event.items),
         "evidence": event.evidence,
+        "parcel": _parcel_json(event.parcel),
+        "available_on": _iso(event.available_on),
+        "waiting_at": event.waiting_at,
+        "seller": event.seller,
+        "fulfilled_by": event.fulfilled_by,
+        "order_date": _iso(event.order_date),
+        "prices": [{"item": p.item, "amount": p.amount} for p in event.prices],
+        "total": event.total.amount if event.total else None,
+        "refund_scope": event.refund_scope,
     }
+
+
+def _parcel_json(parcel: Parcel | None) -> dict[str, Any] | None:
+    if parcel is None:
+        return None
+    return {"number": parcel.number, "count": parcel.count, "tracking_id": parcel.tracking_id,
+            "carrier": parcel.carrier}
