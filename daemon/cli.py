@@ -22,6 +22,7 @@ from daemon.imap import MailboxError
 from daemon.oauth import OAuthError
 from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
+from daemon.statefile import ForeignFile, check_state
 from daemon.store import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -234,6 +235,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     config = load_config(args)
     if missing := require_mailbox(config):
         raise ConfigError(missing)
+    check_state(config.state.path)  # a wrong state.path is refused before any mail is read
     logs.configure(config.log.level, config.log.format)
     while True:
         result = sync_mailbox(config, now_or_as_of(args, config))
@@ -247,6 +249,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     config = load_config(args)
     if missing := require_mailbox(config):
         raise ConfigError(missing)
+    check_state(config.state.path)  # a wrong state.path is refused before any mail is read
     logs.configure(config.log.level, config.log.format)
     summary = backfill(config, args.since, now_or_as_of(args, config), sys.stderr)
     created = len(summary.final_pass.evaluation.created) if summary.final_pass else 0
@@ -338,6 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args)
     if missing := require_mailbox(config):
         raise ConfigError(missing)
+    check_state(config.state.path)  # a wrong state.path is refused before any mail is read
     logs.configure(config.log.level, config.log.format)
     return run(config)
 
@@ -369,9 +373,12 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from daemon.demo import demo
+    from daemon.demo import DemoError, demo
 
-    return demo(args.keep)
+    try:
+        return demo(args.keep)
+    except DemoError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -387,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ClaimActionError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (MailboxError, SecretError, StoreError, SmtpError, OAuthError) as exc:
+    except (MailboxError, SecretError, StoreError, ForeignFile, SmtpError, OAuthError) as exc:
         print(f"lateclaim: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from daemon.evaluate import shipments_with_verdicts
 from daemon.explain import claim_rows, order_rows
 from daemon.outbox import DirOutbox
 from daemon.pipeline import run_pass
+from daemon.statefile import check_state
 from daemon.store import Store
 
 AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -55,12 +56,16 @@ def demo_config(workdir: Path) -> Config:
     )
 
 
+class DemoError(Exception):
+    """The --keep directory cannot be used; the message says why."""
+
+
 def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
-    workdir = keep.expanduser().resolve() if keep else Path(tempfile.mkdtemp(prefix="lateclaim-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = _workdir(keep)
     config = demo_config(workdir)
+    check_state(config.state.path)  # a lateclaim.db there that is not lateclaim's is refused, untouched
     config_file = workdir / "config.toml"
-    config_file.write_text(DEMO_CONFIG.format(config=config_file, address=DEMO_ADDRESS, state=config.state.path))
+    _write_config(config_file, DEMO_CONFIG.format(config=config_file, address=DEMO_ADDRESS, state=config.state.path))
     logs.configure("warning", "console")
     outbox = DirOutbox(workdir / "outbox")
     mailbox = EmlDirMailbox(mailbox_dir)
@@ -89,6 +94,31 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
     print(f"Explore:    lateclaim claims list --config {config_file}")
     print("With a real mailbox, `lateclaim sync` puts these drafts in your Gmail Drafts folder instead.")
     return 0
+
+
+def _workdir(keep: Path | None) -> Path:
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix="lateclaim-demo-"))
+    workdir = keep.expanduser().absolute()
+    if workdir.exists() and not workdir.is_dir():
+        raise DemoError(f"--keep {keep}: is a file; name a directory (a new one, or one an earlier demo made)")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DemoError(f"--keep {keep}: cannot create that directory: {exc.strerror or exc}") from None
+    return workdir
+
+
+def _write_config(path: Path, text: str) -> None:
+    """Writes the demo's config.toml, or keeps the one an earlier demo wrote; anybody else's is never replaced."""
+    try:
+        if not path.exists():
+            path.write_text(text)
+        elif path.read_text(encoding="utf-8", errors="replace").splitlines()[:1] != text.splitlines()[:1]:
+            raise DemoError(f"{path} exists and was not written by the demo: it is left as it is; "
+                            "choose another --keep directory")
+    except OSError as exc:
+        raise DemoError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def _play_the_outcome(store: Store, drafted: list[int]) -> None:

@@ -6,6 +6,7 @@ do. Checks that need an earlier one (login needs the password) are skipped when 
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from daemon.oauth import OAuthError, access_token
 from daemon.pipeline import imap_settings
 from daemon.secrets import SecretError, read_secret, resolve_file
 from daemon.smtp import SmtpError, SmtpSettings, login_only
+from daemon.statefile import ForeignFile, check_state
 from daemon.store import Store, StoreError
 
 
@@ -55,12 +57,25 @@ class Doctor:
         return 1 if self.failures else 0
 
     def check_state(self) -> None:
+        """Looks only: the state file is opened read-only, and a missing one is not created here."""
         path = self.config.state.path
         try:
-            with Store(path) as store:
+            kind = check_state(path)
+        except ForeignFile as exc:
+            self.report("FAIL", "state", str(exc))
+            return
+        if kind == "missing":
+            parent = next(p for p in path.parents if p.exists())
+            if os.access(parent, os.W_OK | os.X_OK):
+                self.report("ok", "state", f"{path} does not exist yet: the first sync creates it (mode 600)")
+            else:
+                self.report("FAIL", "state", f"{path} cannot be created: {parent} is not writable by this user")
+            return
+        try:
+            with Store(path, readonly=True) as store:
                 version = store.schema_version
         except StoreError as exc:
-            self.report("FAIL", "state", f"{exc}; check that the directory exists and is writable")
+            self.report("FAIL", "state", str(exc))
             return
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:

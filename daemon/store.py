@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from daemon import statefile
 from daemon.records import event_from_record, event_to_record
 from parsers.model import MessageInfo, ParseResult, Status
 from rules.timeline import Sighting
@@ -149,28 +150,26 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _private_file(path: Path) -> None:
-    """Create the database file (and its directory) readable by its owner only, before SQLite opens it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
-
-
 class Store:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         """`readonly` is for commands that only look (orders, claims list): they create nothing, so that root
         inspecting a service's state never leaves files the service's own user cannot write."""
         self.path = path
-        if readonly and not path.exists():
+        try:
+            kind = statefile.identify(path)  # before anything is opened for writing or chmodded
+        except statefile.ForeignFile as exc:
+            raise StoreError(f"state file {path}: {exc}") from None
+        if readonly and kind == "missing":
             raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
         try:
             if readonly:
                 self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
                                           timeout=30, check_same_thread=False)
             else:
-                _private_file(path)
+                if kind == "missing":
+                    statefile.create(path)
+                elif path.stat().st_mode & 0o077:
+                    path.chmod(0o600)  # lateclaim's own file: mail is personal data
                 self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self._match_owner()
@@ -182,8 +181,14 @@ class Store:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
+            if kind == "unstamped":  # the first version's file: lateclaim's tables, no application_id yet
+                self.db.execute(f"PRAGMA application_id = {statefile.APPLICATION_ID}")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            if hasattr(self, "db"):
+                self.db.close()  # a connection left open would keep the WAL from being checkpointed
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"state file {path}: {exc}") from None
 
     def _match_owner(self) -> None:

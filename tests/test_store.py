@@ -43,6 +43,8 @@ def test_reopening_keeps_everything_and_migrates_nothing_twice(tmp_path: Path) -
 
 def test_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "lateclaim.db"
+    with Store(path):
+        pass
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
