@@ -8,6 +8,7 @@ data/letters.toml; the law's wording is data in data/law.toml.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,22 +20,26 @@ from typing import Any
 
 from parsers.marketplaces import country
 from parsers.model import DateWindow
-from rules.law import has_termination_law, law_text
+from rules.law import has_termination_law, has_text, law_text
 from rules.policy import Policy
 from rules.timeline import Shipment
 from rules.verdict import Verdict
 
 LANGUAGES = ("fr", "en", "de", "it", "es")
 FALLBACK_LANGUAGE = "en"
-# Every bundled template, by name. B_2_refund is step 2 where no law gives a final deadline (see claims).
-TEMPLATE_NAMES = ("A_1", "B_1", "B_2", "B_2_refund", "B_3")
+# Every bundled template, by name. B_2_refund is step 2 where no law gives a final deadline (see claims). C_1
+# opens the "delivered but not received" flow; its later steps are B_2 and B_3, whose words fit it as well.
+TEMPLATE_NAMES = ("A_1", "B_1", "B_2", "B_2_refund", "B_3", "C_1")
+TRACKS = ("A", "B", "C")
 REFUND_DAYS = 14  # the refund date a termination letter asks for: FR L216-7's fourteen days, a fair ask elsewhere
 ITEM_TITLE_MAX = 60  # Amazon titles run to 200 characters; a letter needs only enough to recognise the item
 FIELDS = frozenset({
     "order_id", "items_clause", "promise", "promise_label", "promise_quote", "promise_subject",
     "promise_email_date", "delivered", "days_late", "ask", "today", "deadline", "previous_step_date",
     "previous_deadline", "refund_deadline", "signature", "law_notice", "law_termination",
+    "recipient", "order_facts", "promise_date", "delivery_subject", "delivery_email_date", "law_risk", "law_refund",
 })
+_QUOTED = re.compile(r"«\s*(.+?)\s*»|„(.+?)[“”]|“(.+?)”|\"(.+?)\"")
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,10 @@ def language_of(shipment: Shipment, policy: Policy) -> str:
 
 
 def template_name(track: str, step: int, marketplace: str) -> str:
-    if track == "B" and step == 2 and not has_termination_law(country(marketplace)):
+    if track in ("B", "C") and step == 2 and not has_termination_law(country(marketplace)):
         return "B_2_refund"
+    if track == "C" and step > 1:
+        return f"B_{step}"
     return f"{track}_{step}"
 
 
@@ -150,11 +157,47 @@ class _Writer:
         return self.phrase("window_range", start=self.day(window.start, weekday=True), end=end)
 
     def quote(self, text: str) -> str:
-        # The sentence's own full stop would double the template's: « ... mardi 2 décembre. ».
-        return self.phrase("quote", text=" ".join(text.split()).rstrip("."))
+        # The sentence's own full stop would double the template's: « ... mardi 2 décembre. ». Quotation marks
+        # inside (a subject quoting an item title) become the language's inner ones: never « ... « ... » ».
+        text = " ".join(text.split()).rstrip(".")
+        whole = _QUOTED.fullmatch(text)
+        if whole:
+            text = next(g for g in whole.groups() if g)
+        inner = _QUOTED.sub(lambda m: self.phrase("quote_inner", text=next(g for g in m.groups() if g)), text)
+        return self.phrase("quote", text=inner)
 
     def days(self, n: int) -> str:
         return f"{n} {self.phrases['day' if n == 1 else 'days']}"
+
+
+def _without_greeting(sentence: str) -> str:
+    """The sentence without an email greeting in front ("Bonjour Camille, votre colis..." -> "Votre colis...")."""
+    words = "|".join(re.escape(g) for g in _phrases()["common"]["greetings"])
+    rest = re.sub(rf"^\s*(?:{words})\b[^,!:.\n]{{0,40}}[,!:]\s*", "", sentence, flags=re.IGNORECASE)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+
+
+def third_party_seller(shipment: Shipment) -> str | None:
+    """The marketplace seller named in the emails ("Vendu par X"), or None when Amazon sells or none is named."""
+    for sighting in shipment.sightings:
+        seller = (sighting.event.seller or "").strip()
+        if seller:
+            return None if "amazon" in seller.lower() else seller
+    return None
+
+
+def _order_facts(shipment: Shipment, w: _Writer) -> str:
+    """" I placed it on 4 December 2026 and paid 29,99 €." when the emails say so, else ""."""
+    ordered_on = next((s.event.order_date for s in shipment.sightings if s.event.order_date), None)
+    amount = next((s.event.total.amount for s in shipment.sightings if s.event.total), None)
+    if amount is None:
+        prices = next((s.event.prices for s in shipment.sightings if s.event.prices), ())
+        amount = prices[0].amount if len(prices) == 1 else None
+    if ordered_on and amount:
+        return " " + w.phrase("order_both", date=w.day(ordered_on), amount=amount)
+    if ordered_on:
+        return " " + w.phrase("order_placed", date=w.day(ordered_on))
+    return " " + w.phrase("order_paid", amount=amount) if amount else ""
 
 
 def _short(title: str) -> str:
@@ -178,7 +221,9 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
         "promise": promise,
         "promise_label": w.phrases[label],
         # Without the sentence itself, the promise is restated plainly rather than quoted as if Amazon wrote it.
-        "promise_quote": w.quote(source.event.evidence) if source and source.event.evidence else promise,
+        "promise_quote": w.quote(_without_greeting(source.event.evidence)) if source and source.event.evidence
+        else promise,
+        "promise_date": w.day(shipment.promise.end, weekday=True) if shipment.promise else "",
         "promise_subject": w.quote(source.message.subject) if source and source.message.subject
         else w.phrases["no_subject"],
         "promise_email_date": w.day(sent_at.astimezone(policy.timezone).date()) if sent_at else "",
@@ -191,20 +236,29 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
         "previous_deadline": w.day(previous + timedelta(days=policy.notice_days)),
         "refund_deadline": w.day(today + timedelta(days=REFUND_DAYS)),
         "signature": policy.sender_name,
+        "recipient": third_party_seller(shipment) or w.phrases["recipient"],
+        "order_facts": _order_facts(shipment, w),
     }
+    delivery = shipment.delivery_source
+    delivered_at = delivery.message.sent_at if delivery else None
+    fields["delivery_subject"] = w.quote(delivery.message.subject) if delivery and delivery.message.subject \
+        else w.phrases["no_subject"]
+    fields["delivery_email_date"] = w.day(delivered_at.astimezone(policy.timezone).date()) if delivered_at else ""
     place = country(shipment.marketplace)
-    if facts.track == "B" and has_termination_law(place):
-        for key in ("notice", "termination"):
-            fields[f"law_{key}"] = Template(law_text(place, language, key)).substitute(fields)
+    if facts.track in ("B", "C"):
+        for key in ("notice", "termination", "risk", "refund"):
+            usable = has_text(place, key) and (key in ("risk", "refund") or has_termination_law(place))
+            fields[f"law_{key}"] = Template(law_text(place, language, key)).substitute(fields) if usable else ""
     return fields
 
 
 def render(facts: LetterFacts) -> Letter:
-    if facts.track == "B" and facts.step == 3 and not has_termination_law(country(facts.shipment.marketplace)):
+    if facts.track in ("B", "C") and facts.step == 3 and not has_termination_law(country(facts.shipment.marketplace)):
         raise ValueError(f"no termination letter for {facts.shipment.marketplace}: its ladder ends at step 2")
     language = language_of(facts.shipment, facts.policy)
     name = template_name(facts.track, facts.step, facts.shipment.marketplace)
     text = _fill(language, name, facts.policy, _fields(facts, language))
     head, _, body = text.strip().partition("\n")
     subject = head.removeprefix("Subject:").strip()
-    return Letter(language, subject, body.strip() + "\n")
+    body = re.sub(r"\n{3,}", "\n\n", body.strip())  # a paragraph left empty (no law text here) leaves no gap
+    return Letter(language, subject, body + "\n")

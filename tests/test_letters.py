@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from parsers.model import EventKind
+from parsers.marketplaces import country
+from parsers.model import EventKind, Price
+from rules.law import KEYS, citation, has_text, law_text
 from rules.letters import LANGUAGES, Letter, LetterFacts, render, template_problems
 from rules.policy import ASKS, Policy
 from rules.timeline import Shipment
@@ -14,7 +17,25 @@ from rules.verdict import verdict
 from tests.rules_helpers import ORDER, at, delivered, one, ordered, policy, sighting
 
 MARKETPLACES = {"amazon.fr": "fr", "amazon.co.uk": "en", "amazon.de": "de", "amazon.it": "it", "amazon.es": "es",
-                "amazon.com": "en"}
+                "amazon.com": "en", "amazon.ca": "en", "amazon.nl": "nl", "amazon.com.be": "fr", "amazon.pl": "pl",
+                "amazon.se": "sv"}
+# What each country's letters must cite (the marketplace's law, whatever the letter's language), and what the
+# other countries' letters must not.
+CITES = {"FR": "L. 216-6", "GB": "Consumer Rights Act 2015", "DE": "BGB", "IT": "articolo 61|Article 61|Art. 61|"
+         "article 61|artículo 61", "ES": "66 bis", "NL": "2011/83", "BE": "2011/83", "PL": "2011/83", "SE": "2011/83"}
+DEADLINE = {"fr": "27 décembre 2026", "en": "27 December 2026", "de": "27. Dezember 2026", "it": "il 27 dicembre 2026",
+            "es": "27 de diciembre de 2026"}
+DECEMBER = {"fr": "décembre", "en": "December", "de": "Dezember", "it": "dicembre", "es": "diciembre"}
+# Function words that tell the five letter languages apart in a paragraph of legal prose.
+STOPWORDS = {
+    "fr": {"le", "la", "les", "de", "du", "des", "je", "vous", "et", "au", "ne", "à", "me", "est"},
+    "en": {"the", "of", "to", "i", "you", "and", "by", "is", "it", "under", "please", "my", "me"},
+    "de": {"der", "die", "das", "und", "ich", "sie", "zu", "bis", "den", "des", "mir", "nach", "ist", "gemäß"},
+    "it": {"il", "di", "del", "che", "vi", "la", "entro", "ai", "sensi", "dello", "non", "mi", "è", "della"},
+    "es": {"el", "de", "la", "que", "les", "y", "del", "en", "conforme", "al", "los", "me", "se", "las"},
+}
+BRACKETED_PREPOSITION = re.compile(r"\((?:on|le|du|am|vom|il|del|el|entre|between|by|bis|zwischen|tra|entro|of|"
+                                   r"au plus|a más)\b", re.IGNORECASE)
 NOW = at(2026, 12, 20, 12)
 STEP_1_AT = at(2026, 12, 9, 10)
 STEP_2_AT = at(2026, 12, 12, 10)
@@ -38,28 +59,81 @@ def letter(shipment: Shipment, track: str, step: int, rules: Policy | None = Non
 
 
 def steps_of(marketplace: str) -> list[tuple[str, int]]:
-    return [("A", 1), ("B", 1), ("B", 2)] + ([] if marketplace == "amazon.com" else [("B", 3)])
+    ladder = 3 if has_text(country(marketplace), "notice") else 2
+    return [("A", 1), *(("B", n) for n in range(1, ladder + 1)), *(("C", n) for n in range(1, ladder + 1))]
 
 
 CASES = [(mk, lang, track, step) for mk in MARKETPLACES for lang in LANGUAGES for track, step in steps_of(mk)]
 
 
+def language_of(text: str) -> str:
+    words = re.findall(r"[a-zà-ÿß]+", text.lower())
+    return max(STOPWORDS, key=lambda lang: sum(w in STOPWORDS[lang] for w in words))
+
+
+def neutral(marketplace: str, track: str) -> Shipment:
+    """A shipment whose quoted sentences name no month, so that every month name in a letter is the letter's."""
+    promise = ordered(date(2026, 12, 8), marketplace=marketplace, items=("Bouilloire",), evidence="→ 08/12/2026",
+                      subject="Commande 08/12")
+    if track == "B":
+        return one(promise)
+    return one(promise, delivered(at(2026, 12, 11, 10), marketplace=marketplace, subject="Livré 11/12"))
+
+
 @pytest.mark.parametrize(("marketplace", "language", "track", "step"), CASES)
 def test_every_letter_renders_whole_in_every_language(marketplace: str, language: str, track: str,
                                                       step: int) -> None:
-    shipment = late(marketplace) if track == "A" else missing(marketplace)
-    result = letter(shipment, track, step, policy(language=language, sender_name="Camille Martin"))
+    result = letter(neutral(marketplace, track), track, step, policy(language=language, sender_name="Camille Martin"))
     assert result.language == language
     text = f"{result.subject}\n{result.body}"
     assert "$" not in text and "{" not in text
     assert not result.subject.startswith("Subject") and ORDER in result.subject
     assert ORDER in result.body and "Bouilloire" in result.body and result.body.rstrip().endswith("Camille Martin")
-    assert not re.search(r"\b[A-ZÄÖÜÉ]{6,}\b", text), "no shouting"  # order ids and BGB are short
-    assert "  " not in text and " ," not in text and ".." not in text
-    if track == "A":
-        assert "3 " in result.body  # days late
-        assert "« Livraison estimée : mardi 8 décembre »" in result.body or "Livraison estimée : mardi 8 décembre" \
-            in result.body
+    assert not re.search(r"\b(?!TRLGDCU\b)[A-ZÄÖÜÉ]{6,}\b", text), "no shouting"  # order ids and BGB are short
+    assert "  " not in text and " ," not in text and ".." not in text and "\n\n\n" not in text
+    assert not BRACKETED_PREPOSITION.search(text), "a date or a preposition in brackets"
+    assert "« «" not in text and "»»" not in text and "“ “" not in text
+    # Dates: written in the letter's language, never another's.
+    assert DECEMBER[language] in result.body
+    assert not any(month in result.body for lang, month in DECEMBER.items() if lang != language and
+                   month.lower() not in DECEMBER[language].lower())
+    place = country(marketplace)
+    cites = {p for p, pattern in CITES.items() if re.search(pattern, result.body)}
+    key = {2: "notice", 3: "termination"}.get(step) if track != "A" else None
+    if key and has_text(place, key):
+        expected = law_text(place, language, key).split("$")[0]
+        assert expected in result.body, "the marketplace's law, in the letter's language"
+        assert place in cites and cites <= {p for p in CITES if re.search(CITES[p], law_text(place, language, key))}
+        if key == "notice":
+            us_style = marketplace in ("amazon.com", "amazon.ca") and language == "en"
+            assert (DEADLINE[language] if not us_style else "December 27, 2026") in result.body
+    elif track == "C" and step == 1 and has_text(place, "risk"):
+        assert law_text(place, language, "risk") in result.body
+    else:
+        assert not cites or track == "C", f"{marketplace} {track}{step} cites {cites}"
+
+
+@pytest.mark.parametrize("country_code", ["FR", "GB", "DE", "IT", "ES", "NL", "BE", "PL", "SE", "EU", "CA"])
+def test_every_law_text_exists_in_every_letter_language_with_its_source(country_code: str) -> None:
+    for key in KEYS:
+        if not has_text(country_code, key):
+            continue
+        cited = citation(country_code, key)
+        assert cited is not None and cited.source and cited.checked == "2026-11-30"
+        for language in LANGUAGES:
+            text = law_text(country_code, language, key)  # KeyError: a missing translation
+            assert language_of(text) == language, (country_code, key, language, text)
+
+
+def test_each_country_cites_its_national_article_not_the_directive() -> None:
+    assert "articolo 61, comma 3" in law_text("IT", "it", "notice") and "comma 6" in law_text("IT", "it", "termination")
+    assert "66 bis" in law_text("ES", "es", "notice") and "apartado 3" in law_text("ES", "es", "termination")
+    assert "doble" not in law_text("ES", "es", "termination")  # removed from 66 bis.3 by RDL 9/2017
+    for place in ("FR", "GB", "DE", "IT", "ES"):
+        for language in LANGUAGES:
+            assert "2011/83" not in law_text(place, language, "notice") + law_text(place, language, "termination")
+    assert citation("NL", "notice") == citation("EU", "notice")
+    assert not has_text("US", "notice") and not has_text("US", "risk") and has_text("CA", "refund")
 
 
 def test_a_goodwill_request_claims_no_right_and_no_old_rule() -> None:
@@ -95,11 +169,11 @@ def test_a_late_letter_carries_the_evidence() -> None:
 
 def test_french_formal_notice_and_termination_cite_the_current_articles() -> None:
     notice = letter(missing(), "B", 2).body
-    assert "L216-1" in notice and "L216-6, I, 2°" in notice and "mets en demeure" in notice
+    assert "L. 216-1" in notice and "L. 216-6, I, 2°" in notice and "mets en demeure" in notice
     assert "27 décembre 2026" in notice  # 20 December + 7 days
     assert "résoudrai le contrat" in notice
     termination = letter(missing(), "B", 3).body
-    assert all(a in termination for a in ("L216-6", "L216-7", "L241-4", "quatorze jours", "3 janvier 2027"))
+    assert all(a in termination for a in ("L. 216-6", "L. 216-7", "L. 241-4", "quatorze jours", "3 janvier 2027"))
     assert "19 décembre 2026" in termination  # the notice's date: 12 December + 7 days
     for old in ("L216-2", "L216-3", "trente", "soixante"):
         assert old not in notice + termination
@@ -111,9 +185,14 @@ def test_each_country_cites_its_own_law() -> None:
     assert "section 28(8)" in letter(missing("amazon.co.uk", "en"), "B", 3).body
     de = letter(missing("amazon.de", "de"), "B", 2).body
     assert "§ 323 Abs. 1 BGB" in de and "bis spätestens 27. Dezember 2026" in de and "zurücktreten" in de
-    for marketplace, language in (("amazon.it", "it"), ("amazon.es", "es")):
-        body = letter(missing(marketplace, language), "B", 2).body
-        assert "2011/83/UE" in body
+    italian = letter(missing("amazon.it", "it"), "B", 2)
+    assert "articolo 61, comma 3, del Codice del consumo" in italian.body and "2011/83" not in italian.body
+    assert italian.subject.startswith("Diffida ad adempiere") and "entro il termine supplementare che scade il 27 " \
+        "dicembre 2026" in italian.body
+    spanish = letter(missing("amazon.es", "es"), "B", 3).body
+    assert "66 bis, apartado 2" in spanish and "sin ninguna demora indebida" in spanish
+    canada = letter(missing("amazon.ca", "en"), "B", 2).body
+    assert "P-40.1" in canada and "30 days after the agreed date" in canada
     us = letter(missing("amazon.com", "en"), "B", 2)
     assert "refund" in us.subject and "Directive" not in us.body and "section" not in us.body
     with pytest.raises(ValueError, match="ends at step 2"):
@@ -122,7 +201,14 @@ def test_each_country_cites_its_own_law() -> None:
 
 def test_the_law_follows_the_marketplace_even_in_another_language() -> None:
     body = letter(missing(), "B", 2, policy(language="en")).body
-    assert "French Consumer Code" in body and "L216-6 I 2°" in body
+    assert "French Consumer Code" in body and "L. 216-6 I 2°" in body
+    german_in_french = letter(missing("amazon.de", "de"), "B", 2, policy(language="fr")).body
+    assert "§ 323, alinéa 1, du Code civil allemand (BGB)" in german_in_french
+    assert "27 décembre 2026" in german_in_french
+    british_in_french = letter(missing("amazon.co.uk", "en"), "B", 2, policy(language="fr")).body
+    assert "au plus tard le 27 décembre 2026" in british_in_french and " by " not in british_in_french
+    french_in_italian = letter(missing(), "B", 3, policy(language="it")).body
+    assert all(a in french_in_italian for a in ("L. 216-6", "L. 216-7", "L. 241-4"))
 
 
 def test_language_auto_uses_the_emails_language_and_falls_back_to_english() -> None:
@@ -135,7 +221,7 @@ def test_language_auto_uses_the_emails_language_and_falls_back_to_english() -> N
 def test_dates_are_written_the_way_each_language_writes_them() -> None:
     first = one(ordered(date(2026, 12, 1), items=("Lampe",)), delivered(at(2026, 12, 8, 10)))
     assert "livrée le 8 décembre 2026" in letter(first, "A", 1).body
-    assert "le mardi 1er décembre 2026" in letter(first, "A", 1).body
+    assert "du mardi 1er décembre 2026" in letter(first, "A", 1).body
     italian = letter(first, "A", 1, policy(language="it")).body
     assert "consegnato l'8 dicembre 2026" in italian and "martedì 1º dicembre 2026" in italian
     us = letter(late("amazon.com", "en"), "A", 1).body
@@ -148,6 +234,62 @@ def test_without_an_evidence_sentence_the_promise_is_restated_not_invented_as_a_
                    delivered(at(2026, 12, 11, 10)))
     body = letter(shipment, "A", 1).body
     assert "L'e-mail sans objet du 4 décembre 2026 l'indiquait ainsi : le mardi 8 décembre 2026." in body
+
+
+def test_wording_faults_of_the_review_are_gone() -> None:
+    for language in LANGUAGES:
+        body = letter(late(), "A", 1, policy(language=language)).body
+        assert "(" + {"fr": "le", "en": "on", "de": "am", "it": "martedì", "es": "el"}[language] not in body
+    assert "nach dem voraussichtlichen Liefertermin am Dienstag, 8. Dezember 2026" in \
+        letter(late(), "A", 1, policy(language="de")).body
+    for step in (1, 2):
+        assert "angekündigt" not in letter(missing("amazon.de", "de"), "B", step).body
+    assert "après la date de livraison estimée du mardi 8 décembre 2026." in letter(late(), "A", 1).body
+
+
+def test_the_quoted_evidence_never_carries_the_greeting_or_nested_quotes() -> None:
+    greeted = late(evidence="Bonjour Camille, votre colis arrivera mardi 8 décembre.")
+    body = letter(greeted, "A", 1).body
+    assert "Camille," not in body and "« Votre colis arrivera mardi 8 décembre »" in body
+    nested = one(ordered(date(2026, 12, 8), items=("Bouilloire",), subject="Expédié : « Bouilloire inox »"),
+                 delivered(at(2026, 12, 11, 10)))
+    body = letter(nested, "A", 1).body
+    assert "« Expédié : “Bouilloire inox” »" in body
+    english = letter(nested, "A", 1, policy(language="en")).body
+    assert "\"Expédié : ‘Bouilloire inox’\"" in english
+
+
+def test_the_order_date_and_the_price_are_quoted_when_the_emails_give_them() -> None:
+    base = ordered(date(2026, 12, 8), items=("Bouilloire",))
+    priced = replace(base, event=replace(base.event, order_date=date(2026, 12, 3), total=Price("29,99 €")))
+    shipment = one(priced)
+    assert "Je l'ai passée le 3 décembre 2026 et payée 29,99 €." in letter(shipment, "B", 1).body
+    assert "I placed it on 3 December 2026 and paid 29,99 €." in letter(shipment, "B", 1, policy(language="en")).body
+    assert "L'ho effettuato il 3 dicembre 2026, pagando 29,99 €." in \
+        letter(shipment, "B", 2, policy(language="it")).body
+    only_price = replace(base, event=replace(base.event, prices=(Price("12,50 €", "Bouilloire"),)))
+    assert "Ich habe dafür 12,50 € bezahlt." in letter(one(only_price), "B", 1, policy(language="de")).body
+    assert "payée" not in letter(missing(), "B", 1).body  # nothing known, nothing said
+
+
+def test_a_marketplace_sellers_letters_are_addressed_to_the_seller() -> None:
+    base = ordered(date(2026, 12, 8), marketplace="amazon.it", language="it", items=("Bollitore",))
+    sold = one(replace(base, event=replace(base.event, seller="Casa Rossi SRL")))
+    assert letter(sold, "B", 2, policy(language="it")).body.startswith("Spett.le Casa Rossi SRL,")
+    by_amazon = one(replace(base, event=replace(base.event, seller="Amazon EU S.à r.l.")))
+    assert letter(by_amazon, "B", 2, policy(language="it")).body.startswith("Spett.le Amazon,")
+
+
+def test_a_not_received_letter_asks_for_the_proof_of_delivery_and_cites_the_transfer_of_risk() -> None:
+    shipment = one(ordered(date(2026, 12, 8), items=("Bouilloire",)), delivered(at(2026, 12, 8, 15)))
+    body = letter(shipment, "C", 1).body
+    assert "indiquée comme livrée le 8 décembre 2026" in body and "L. 216-4" in body and "preuve de livraison" in body
+    uk = letter(one(ordered(date(2026, 12, 8), marketplace="amazon.co.uk", items=("Kettle",)),
+                    delivered(at(2026, 12, 8, 15), marketplace="amazon.co.uk")), "C", 1, policy(language="en")).body
+    assert "section 29 of the Consumer Rights Act 2015" in uk and "proof of delivery" in uk
+    us = letter(one(ordered(date(2026, 12, 8), marketplace="amazon.com", items=("Kettle",)),
+                    delivered(at(2026, 12, 8, 15), marketplace="amazon.com")), "C", 1, policy(language="en")).body
+    assert "Act" not in us and "proof of delivery" in us
 
 
 def test_a_users_template_replaces_the_bundled_one(tmp_path: Path) -> None:
