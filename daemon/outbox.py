@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,8 @@ from daemon.config import Config
 from daemon.imap import ImapMailbox
 from daemon.smtp import SmtpSettings, send
 from daemon.store import Claim, Store
+from daemon.thread import thread_of
+from rules.letters import reply_subject
 
 
 class Outbox(Protocol):
@@ -97,23 +100,28 @@ class SmtpOutbox:
 
 
 def new_message_id(config: Config) -> str:
+    """A Message-ID as a mail client makes one (Thunderbird: a random UUID at the sender's domain): it names no
+    tool, so the seller sees the user's own message. Which claim it is stays in the state file."""
     address = config.claims.sender or config.mailbox.username
-    domain = address.rpartition("@")[2] or "lateclaim.invalid"
-    return make_msgid(idstring="lateclaim", domain=domain)
+    domain = address.rpartition("@")[2].strip() or "localhost"
+    return f"<{uuid.uuid4()}@{domain}>"
 
 
-def compose(claim: Claim, config: Config, now: datetime) -> bytes:
-    """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation."""
+def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = ()) -> bytes:
+    """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation, replying
+    to the earlier claims of its `thread` (daemon.thread) as a mail client would. No header names lateclaim."""
     message = EmailMessage()
     sender = config.claims.sender or config.mailbox.username
     if sender:
         message["From"] = sender
     if config.claims.to:
         message["To"] = config.claims.to
-    message["Subject"] = claim.subject
+    message["Subject"] = reply_subject(claim.track, claim.subject, [c.subject for c in thread])
     message["Date"] = format_datetime(now)
     message["Message-ID"] = claim.message_id
-    message["X-Lateclaim-Claim"] = f"{claim.id} {claim.order_id} track {claim.track} step {claim.step}"
+    if thread:
+        message["In-Reply-To"] = thread[-1].message_id
+        message["References"] = " ".join(c.message_id for c in thread)
     message.set_content(claim.body, charset="utf-8")
     return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
@@ -125,7 +133,7 @@ def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: dat
         return False
     store.update_claim(claim.id, now, delivery="pending")
     faults.crash_point("delivery_recorded")
-    outbox.put(compose(claim, config, now), claim.message_id)
+    outbox.put(compose(claim, config, now, thread_of(store, claim)), claim.message_id)
     faults.crash_point("delivery_done")
     store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}",
                        sent_at=now if status == "sent" else None)

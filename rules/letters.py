@@ -262,3 +262,18 @@ def render(facts: LetterFacts) -> Letter:
     subject = head.removeprefix("Subject:").strip()
     body = re.sub(r"\n{3,}", "\n\n", body.strip())  # a paragraph left empty (no law text here) leaves no gap
     return Letter(language, subject, body + "\n")
+
+
+def reply_subject(track: str, subject: str, earlier: list[str]) -> str:
+    """The subject a claim goes out with, given the subjects of the claims it replies to (oldest first).
+
+    A goodwill request after a "where is my parcel?" letter is a plain reply: "Re: <that letter's subject>". A
+    ladder step keeps its own subject even when it replies: "Mise en demeure de livrer", "Fristsetzung",
+    "Diffida ad adempiere" name the act the letter performs, and that title is part of what it proves; the
+    In-Reply-To and References headers keep it in the conversation.
+    """
+    if track != "A" or not earlier:
+        return subject
+    prefix = str(_phrases()["common"]["reply_prefix"])
+    root = re.sub(r"^(?:re|aw|r|rif|sv|fw|tr)\s*:\s*", "", earlier[0], flags=re.IGNORECASE)
+    return f"{prefix} {root}"
