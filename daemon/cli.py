@@ -308,11 +308,15 @@ def cmd_claims(args: argparse.Namespace) -> int:
         claim = store.claim(args.id)
         if claim is None:
             raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
+        from daemon.guidance import describe_where, where_it_goes
+
+        where = where_it_goes(store, claim, config, clock.now())
         if args.json:
             print(json.dumps({**claim.to_json(), "body": claim.body, "evidence": claim.evidence,
-                              "message_id": claim.message_id}, ensure_ascii=False, indent=2))
+                              "message_id": claim.message_id, "where": where}, ensure_ascii=False, indent=2))
         else:
             print(describe_claim(claim, store.claim_history(claim.id)))
+            print("\n" + describe_where(where, claim.id))
     return EXIT_OK
 
 

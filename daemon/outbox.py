@@ -21,10 +21,12 @@ from typing import Protocol
 
 from daemon import faults
 from daemon.config import Config
+from daemon.guidance import situation
 from daemon.imap import ImapMailbox
 from daemon.smtp import SmtpSettings, send
 from daemon.store import Claim, Store
 from daemon.thread import thread_of
+from rules.contacts import draft_note
 from rules.letters import reply_subject
 
 
@@ -40,6 +42,7 @@ class DraftsOutbox:
     """The mailbox's \\Drafts folder: Gmail shows each claim as a draft, ready to review and send."""
 
     description = "the Drafts folder"
+    is_draft = True  # the user sends it by hand: it starts with a note on where to paste it
 
     def __init__(self, mailbox: ImapMailbox) -> None:
         self.mailbox = mailbox
@@ -53,6 +56,8 @@ class DraftsOutbox:
 
 class DirOutbox:
     """A local folder of .eml files (the demo): written whole or not at all."""
+
+    is_draft = True
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -107,9 +112,10 @@ def new_message_id(config: Config) -> str:
     return f"<{uuid.uuid4()}@{domain}>"
 
 
-def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = ()) -> bytes:
+def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = (), note: str = "") -> bytes:
     """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation, replying
-    to the earlier claims of its `thread` (daemon.thread) as a mail client would. No header names lateclaim."""
+    to the earlier claims of its `thread` (daemon.thread) as a mail client would. No header names lateclaim.
+    `note` (drafts only) goes above the letter: where to paste it, ending with a cut line."""
     message = EmailMessage()
     sender = config.claims.sender or config.mailbox.username
     if sender:
@@ -122,7 +128,7 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
     if thread:
         message["In-Reply-To"] = thread[-1].message_id
         message["References"] = " ".join(c.message_id for c in thread)
-    message.set_content(claim.body, charset="utf-8")
+    message.set_content(note + claim.body, charset="utf-8")
     return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
 
@@ -133,7 +139,8 @@ def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: dat
         return False
     store.update_claim(claim.id, now, delivery="pending")
     faults.crash_point("delivery_recorded")
-    outbox.put(compose(claim, config, now, thread_of(store, claim)), claim.message_id)
+    note = draft_note(situation(store, claim, config, now)) if getattr(outbox, "is_draft", False) else ""
+    outbox.put(compose(claim, config, now, thread_of(store, claim), note), claim.message_id)
     faults.crash_point("delivery_done")
     store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}",
                        sent_at=now if status == "sent" else None)

@@ -170,6 +170,12 @@ class _Writer:
         return f"{n} {self.phrases['day' if n == 1 else 'days']}"
 
 
+def date_writer(language: str, marketplace: str) -> _Writer:
+    """Dates written as a letter in `language` for `marketplace` writes them (for the notes and printed letters
+    that go with a letter)."""
+    return _Writer(language if language in LANGUAGES else FALLBACK_LANGUAGE, marketplace)
+
+
 def _without_greeting(sentence: str) -> str:
     """The sentence without an email greeting in front ("Bonjour Camille, votre colis..." -> "Votre colis...")."""
     words = "|".join(re.escape(g) for g in _phrases()["common"]["greetings"])

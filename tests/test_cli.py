@@ -138,3 +138,14 @@ def test_claims_show_needs_an_existing_id(capsys: pytest.CaptureFixture[str], tm
     assert status == 2 and "no claim 99" in err
     status, out, _ = run(capsys, "claims", "show", "1", "--config", str(tmp_path / "config.toml"))
     assert status == 0 and "Evidence:" in out and "History:" in out
+
+
+def test_claims_show_says_where_the_letter_goes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "demo", "--keep", str(tmp_path))
+    status, out, _ = run(capsys, "claims", "show", "1", "--config", str(tmp_path / "config.toml"))
+    assert status == 0 and "Where it goes (amazon.fr):" in out and "Où est ma commande ?" in out
+    assert "Amazon EU S.à r.l., 38 avenue John F. Kennedy, L-1855 Luxembourg" in out
+    status, out, _ = run(capsys, "claims", "show", "1", "--json", "--config", str(tmp_path / "config.toml"))
+    where = json.loads(out)["where"]
+    assert where["marketplace"] == "amazon.fr" and where["seller"] is None and where["registered_post"] is True
+    assert where["postal_address"][0] == "Amazon EU S.à r.l." and "Nous contacter" in where["guidance"][0]

@@ -26,7 +26,8 @@ def add(store: Store, track: str, step: int, subject: str, status: str = "queued
     claim_id = store.add_claim(order_id=ORDER, shipment=kw.get("shipment", "1"), track=track, step=step,
                                status=status, held="", language="fr", subject=subject,
                                body=f"Bonjour,\n\nCommande {ORDER}.\n\nCamille Martin\n",
-                               message_id=new_message_id(CONFIG), evidence={}, now=NOW + timedelta(days=step))
+                               message_id=new_message_id(CONFIG), evidence={"marketplace": "amazon.fr"},
+                               now=NOW + timedelta(days=step))
     assert claim_id is not None
     return claim_id
 
@@ -77,3 +78,23 @@ def test_a_goodwill_request_after_a_sent_step_1_is_a_reply_to_it(smtp_server: Sm
     assert step_1 is not None
     assert goodwill["In-Reply-To"] == step_1.message_id and goodwill["References"] == step_1.message_id
     assert goodwill["Subject"] == f"Re: Commande {ORDER} : colis non reçu"
+
+
+def test_a_draft_starts_with_a_note_above_a_cut_line_and_a_sent_letter_never_does(
+    smtp_server: SmtpServer, dovecot: Any, tmp_path: Path
+) -> None:
+    from daemon.outbox import DirOutbox
+
+    with Store(tmp_path / "state.db") as store:
+        drafted = add(store, "B", 1, f"Commande {ORDER} : colis non reçu")
+        claim = store.claim(drafted)
+        assert claim is not None
+        outbox = DirOutbox(tmp_path / "drafts")
+        deliver(store, outbox, claim, CONFIG, NOW, status="drafted")
+        draft = email.message_from_bytes(outbox.file_for(claim.message_id).read_bytes(), policy=policy.default)
+        assert isinstance(draft, EmailMessage)
+        note, _cut, letter = draft.get_content().replace("\r\n", "\n").partition("✂")
+        assert note.startswith("NOTE POUR VOUS") and "Nous contacter" in note and "lateclaim" not in note.lower()
+        assert letter.split("\n", 1)[1].strip() == claim.body.strip()
+        sent = send(store, smtp_server, dovecot.ca_file, add(store, "B", 2, f"Mise en demeure – {ORDER}"))
+    assert "✂" not in sent.get_content() and "NOTE" not in sent.get_content()
