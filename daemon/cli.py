@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -24,6 +25,9 @@ from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
 from daemon.statefile import ForeignFile, check_state
 from daemon.store import StoreError
+
+if TYPE_CHECKING:
+    from daemon.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -131,13 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
                      "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
                      '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it. '
                      "reject ID: drop it (a rejected step ends a non-delivery ladder). send ID: send it by SMTP "
-                     "now. resolve ID --outcome granted|refused: record how it ended.")
-    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve"])
+                     "now. resolve ID --outcome granted|refused: record how it ended. letter ID --pdf FILE: the "
+                     "claim as a printed letter to send by registered post.")
+    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "letter"])
     claims.add_argument("id", nargs="?", type=int, help="the claim (all actions but list)")
     claims.add_argument("--json", action="store_true", help="JSON output (README)")
     claims.add_argument("--outcome", choices=["granted", "refused"], help="with resolve: how the claim ended")
     claims.add_argument("--note", default="", help="with reject or resolve: a note kept in the claim's history "
                         "(what was granted, say)")
+    claims.add_argument("--pdf", type=Path, metavar="FILE",
+                        help="with letter: write the claim as a printed letter (PDF) to FILE, with your postal "
+                        "address (claims.postal_address), the retailer's, place and date, and the registered-post "
+                        "line where the country uses it")
     claims.set_defaults(handler=cmd_claims)
 
     stats = command("stats", "claims per track, step and outcome, and what was granted",
@@ -279,7 +288,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from daemon.store import Store
 
     config = load_config(args)
-    with Store(config.state.path, readonly=args.action in ("list", "show")) as store:
+    with Store(config.state.path, readonly=args.action in ("list", "show", "letter")) as store:
+        if args.action == "letter":
+            return _claims_letter(args, config, store)
         if args.action not in ("list", "show"):
             if args.id is None:
                 raise UsageError(f"claims {args.action} needs the claim's ID (see `lateclaim claims list`)")
@@ -317,6 +328,25 @@ def cmd_claims(args: argparse.Namespace) -> int:
         else:
             print(describe_claim(claim, store.claim_history(claim.id)))
             print("\n" + describe_where(where, claim.id))
+    return EXIT_OK
+
+
+def _claims_letter(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from daemon.printing import print_letter
+
+    if args.id is None or args.pdf is None:
+        raise UsageError("claims letter needs the claim's ID and --pdf FILE, e.g. "
+                         "`lateclaim claims letter 3 --pdf mise-en-demeure.pdf`")
+    claim = store.claim(args.id)
+    if claim is None:
+        raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
+    try:
+        printed = print_letter(store, claim, config, clock.now(), args.pdf)
+    except OSError as exc:
+        raise UsageError(f"{args.pdf}: cannot write: {exc.strerror or exc}") from None
+    print(f"{printed.path}: claim {claim.id} as a letter to {printed.recipient}, dated {printed.dated}")
+    for warning in printed.warnings:
+        print(f"  check: {warning}")
     return EXIT_OK
 
 

@@ -96,6 +96,8 @@ class ClaimsConfig:
     signature: str = ""
     template_dir: Path | None = None
     max_age_days: int = 30
+    postal_address: tuple[str, ...] = ()  # the user's address lines, for printed letters (`claims letter`)
+    place: str = ""  # the town a printed letter is written from; "": the town in the address's last line
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,12 @@ class _Reader:
             self.problem(key, "unknown key")
 
 
+def _address_lines(value: Any) -> tuple[str, ...] | None:
+    ok = isinstance(value, list) and 2 <= len(value) <= 6 and all(
+        isinstance(line, str) and line.strip() and len(line) <= 60 and "\n" not in line for line in value)
+    return tuple(line.strip() for line in value) if ok else None
+
+
 def parse(data: Mapping[str, Any], path: Path) -> Config:
     """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem."""
     problems: list[str] = []
@@ -309,6 +317,10 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         signature=r.text("signature", ""),
         template_dir=r.path("template_dir", None),
         max_age_days=r.integer("max_age_days", 30, 1, 3650),
+        postal_address=r.get("postal_address", (), _address_lines,
+                             'a list of 2 to 6 non-empty address lines of at most 60 characters, such as '
+                             '["12 rue des Lilas", "75011 Paris"]'),
+        place=r.text("place", ""),
     )
     if claims.mode == "send" and not claims.to:
         r.problem("to", 'mode = "send" needs the address claims are sent to')

@@ -137,11 +137,12 @@ class _Writer:
     def phrase(self, key: str, **values: str) -> str:
         return Template(self.phrases[key]).substitute(values)
 
-    def day(self, d: date, weekday: bool = False) -> str:
+    def day(self, d: date, weekday: bool = False, article: bool = True) -> str:
+        """The date as the language writes it; `article=False` drops Italian's "il" ("Roma, 20 dicembre")."""
         pattern = self.dates["full" if weekday else "long"]
         elided = d.day in self.dates.get("elided_days", ())
         return Template(pattern).substitute(
-            article=self.dates.get("article_elided" if elided else "article", ""),
+            article=self.dates.get("article_elided" if elided else "article", "") if article else "",
             weekday=self.dates["weekdays"][d.weekday()],
             day=self.dates.get("first", "1") if d.day == 1 else str(d.day),
             month=self.dates["months"][d.month - 1],

@@ -1,0 +1,98 @@
+"""A claim as a printed letter: the PDF read back with a text extractor, as a person's PDF reader shows it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from daemon.cli import main
+from daemon.store import Store
+from rules.letters import LetterFacts, render
+from rules.verdict import verdict
+from tests.rules_helpers import ORDER, at, policy
+from tests.test_letters import missing
+
+CREATED = at(2026, 12, 20, 12)
+
+
+def state_with_a_formal_notice(tmp_path: Path, marketplace: str = "amazon.fr", language: str = "fr",
+                               track: str = "B", step: int = 2) -> Path:
+    rules = policy(sender_name="Camille Martin", language=language)
+    shipment = missing(marketplace, language)
+    letter = render(LetterFacts(shipment, verdict(shipment, CREATED, rules), track, step, CREATED, rules,
+                                at(2026, 12, 9, 10)))
+    path = tmp_path / "state.db"
+    with Store(path) as store:
+        store.add_claim(order_id=ORDER, shipment="1", track=track, step=step, status="drafted", held="",
+                        language=language, subject=letter.subject, body=letter.body,
+                        message_id="<5a1c0b6e-0000-4000-8000-000000000001@example.org>",
+                        evidence={"marketplace": marketplace}, now=CREATED)
+    return path
+
+
+def config(tmp_path: Path, state: Path, **claims: object) -> str:
+    values = {"signature": "Camille Martin", "postal_address": ["12 rue des Lilas", "75011 Paris"], **claims}
+    body = "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in values.items())
+    path = tmp_path / "config.toml"
+    path.write_text(f'[state]\npath = "{state}"\n\n[rules]\ntimezone = "Europe/Paris"\n\n[claims]\n{body}',
+                    encoding="utf-8")
+    return str(path)
+
+
+def text_of(pdf: Path) -> str:
+    """The PDF's words in reading order, lines joined (a wrapped line breaks a phrase anywhere)."""
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
+
+
+def test_a_formal_notice_prints_as_a_proper_letter(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pdf = tmp_path / "mise-en-demeure.pdf"
+    status = main(["claims", "letter", "1", "--pdf", str(pdf), "--config",
+                   config(tmp_path, state_with_a_formal_notice(tmp_path))])
+    out = capsys.readouterr().out
+    assert status == 0 and "as a letter to Amazon EU S.à r.l., dated 2026-12-20" in out and "check:" not in out
+    assert pdf.stat().st_mode & 0o777 == 0o600
+    text = text_of(pdf)
+    for expected in ("Camille Martin", "12 rue des Lilas", "75011 Paris",  # the sender
+                     "Amazon EU S.à r.l.", "38 avenue John F. Kennedy", "L-1855 Luxembourg", "LUXEMBOURG",
+                     "Lettre recommandée avec demande d'avis de réception", "Paris, le 20 décembre 2026",
+                     f"Objet : Mise en demeure de livrer – commande {ORDER}", f"Commande n° {ORDER}",
+                     "au plus tard le 27 décembre 2026",  # the deadline the notice sets
+                     "L. 216-6", "Madame, Monsieur,"):
+        assert expected in text, expected
+    assert text.rstrip().endswith("Camille Martin")  # signed under the closing
+
+
+def test_each_country_prints_its_own_words(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pdf = tmp_path / "diffida.pdf"
+    state = state_with_a_formal_notice(tmp_path, "amazon.it", "it")
+    assert main(["claims", "letter", "1", "--pdf", str(pdf), "--config",
+                 config(tmp_path, state, postal_address=["Via Roma 1", "00184 Roma"])]) == 0
+    text = text_of(pdf)
+    assert "Raccomandata con avviso di ricevimento" in text and "Roma, 20 dicembre 2026" in text
+    assert "LUSSEMBURGO" in text and "entro il termine supplementare che scade il 27 dicembre 2026" in text
+    us = tmp_path / "us"
+    us.mkdir()
+    us_state = state_with_a_formal_notice(us, "amazon.com", "en")
+    assert main(["claims", "letter", "1", "--pdf", str(us / "l.pdf"), "--config",
+                 config(us, us_state, postal_address=["1 Main Street", "Springfield, IL 62701"])]) == 0
+    out = capsys.readouterr().out
+    assert "check: Amazon.com Services LLC's address was not verified" in out
+    text = text_of(us / "l.pdf")
+    assert "Springfield, December 20, 2026" in text and "recorded delivery" not in text
+
+
+def test_a_printed_letter_needs_the_postal_address(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    state = state_with_a_formal_notice(tmp_path)
+    path = tmp_path / "config.toml"
+    path.write_text(f'[state]\npath = "{state}"\n\n[claims]\nsignature = "Camille Martin"\n', encoding="utf-8")
+    assert main(["claims", "letter", "1", "--pdf", str(tmp_path / "x.pdf"), "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: claims.postal_address: expected your postal address lines" in err
+    assert not (tmp_path / "x.pdf").exists()
+    bad = config(tmp_path, state, postal_address="12 rue des Lilas, Paris")
+    assert main(["claims", "letter", "1", "--pdf", str(tmp_path / "x.pdf"), "--config", bad]) == 2
+    assert "claims.postal_address: expected a list of 2 to 6 non-empty address lines" in capsys.readouterr().err
+
