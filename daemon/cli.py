@@ -57,6 +57,11 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-01-01, got {text!r}") from None
 
 
+def _claim_or_order(text: str) -> int | str:
+    """A claim's ID (a number), or for `claims open` an order number (171-1234567-1234567)."""
+    return int(text) if text.isdigit() else text
+
+
 def _zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
@@ -136,13 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
                      '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it. '
                      "reject ID: drop it (a rejected step ends a non-delivery ladder). send ID: send it by SMTP "
                      "now. resolve ID --outcome granted|refused: record how it ended. letter ID --pdf FILE: the "
-                     "claim as a printed letter to send by registered post.")
-    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "letter"])
-    claims.add_argument("id", nargs="?", type=int, help="the claim (all actions but list)")
+                     "claim as a printed letter to send by registered post. open ORDER [--parcel N] "
+                     "--not-received: a parcel shown as delivered never reached you; asks for the carrier's proof "
+                     "of delivery and a redelivery or refund (run it again for the next step when it is due).")
+    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "letter",
+                                           "open"])
+    claims.add_argument("id", nargs="?", type=_claim_or_order,
+                        help="the claim (all actions but list); for open: the order number")
     claims.add_argument("--json", action="store_true", help="JSON output (README)")
     claims.add_argument("--outcome", choices=["granted", "refused"], help="with resolve: how the claim ended")
     claims.add_argument("--note", default="", help="with reject or resolve: a note kept in the claim's history "
                         "(what was granted, say)")
+    claims.add_argument("--not-received", action="store_true",
+                        help="with open: the parcel is marked delivered but you never received it")
+    claims.add_argument("--parcel", type=int, metavar="N", help="with open: which parcel of the order (1, 2...)")
     claims.add_argument("--pdf", type=Path, metavar="FILE",
                         help="with letter: write the claim as a printed letter (PDF) to FILE, with your postal "
                         "address (claims.postal_address), the retailer's, place and date, and the registered-post "
@@ -291,6 +303,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     with Store(config.state.path, readonly=args.action in ("list", "show", "letter")) as store:
         if args.action == "letter":
             return _claims_letter(args, config, store)
+        if args.action == "open":
+            return _claims_open(args, config, store)
         if args.action not in ("list", "show"):
             if args.id is None:
                 raise UsageError(f"claims {args.action} needs the claim's ID (see `lateclaim claims list`)")
@@ -328,6 +342,24 @@ def cmd_claims(args: argparse.Namespace) -> int:
         else:
             print(describe_claim(claim, store.claim_history(claim.id)))
             print("\n" + describe_where(where, claim.id))
+    return EXIT_OK
+
+
+def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from daemon.not_received import NotReceivedError, open_not_received
+
+    if not args.not_received or not isinstance(args.id, str):
+        raise UsageError("claims open needs an order number and --not-received, e.g. "
+                         "`lateclaim claims open 171-1234567-1234567 --not-received`")
+    try:
+        claim = open_not_received(store, config, args.id, args.parcel, clock.now())
+    except NotReceivedError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(claim.to_json(), ensure_ascii=False))
+    else:
+        print(f"claim {claim.id}: {claim.subject} (track C, step {claim.step}, queued: the next sync delivers it "
+              f'as claims.mode = "{config.claims.mode}" says; `lateclaim claims show {claim.id}` shows it now)')
     return EXIT_OK
 
 

@@ -102,7 +102,8 @@ def claim_rows(claims: Sequence[Claim]) -> str:
 
 
 def describe_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> str:
-    track = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder"}
+    track = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder",
+             "C": "marked delivered, not received: proof of delivery, then the ladder"}
     lines = [
         f"Claim {claim.id} — order {claim.order_id}, shipment {claim.shipment}, track {claim.track} "
         f"({track.get(claim.track, '')}), step {claim.step}",

@@ -1,0 +1,91 @@
+"""`lateclaim claims open ORDER [--parcel N] --not-received`: a parcel shown as delivered that never reached the
+user starts track C. Step 1 asks for the carrier's proof of delivery and a redelivery or a refund, citing the
+transfer of risk where the country has it; running the command again writes the next step once it is due
+(the same waits as the non-delivery ladder: rules.claims.step_due_on), then the formal notice and the
+termination. The claim is queued: the next sync drafts or sends it as claims.mode says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from daemon.config import Config
+from daemon.evaluate import policy_of
+from daemon.outbox import new_message_id
+from daemon.store import Claim, Store
+from parsers.marketplaces import country
+from rules.claims import REACHED_USER, PastClaim, evidence_of, step_due_on
+from rules.law import has_termination_law
+from rules.letters import LetterFacts, render
+from rules.timeline import Shipment, timelines
+from rules.verdict import verdict
+
+TRACK = "C"
+ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
+
+
+class NotReceivedError(Exception):
+    pass
+
+
+def _parcel_number(shipment: Shipment) -> int | None:
+    return next((s.event.parcel.number for s in shipment.sightings if s.event.parcel and s.event.parcel.number),
+                None)
+
+
+def find_parcel(shipments: list[Shipment], order_id: str, parcel: int | None) -> Shipment:
+    """The order's parcel the user means: the only one, or the one numbered `parcel` (or keyed so)."""
+    mine = [s for s in shipments if order_id in s.order_ids]
+    if not mine:
+        raise NotReceivedError(f"no order {order_id} in the state file (see `lateclaim orders`)")
+    if parcel is not None:
+        chosen = [s for s in mine if _parcel_number(s) == parcel or s.shipment == str(parcel)]
+        if len(chosen) != 1:
+            raise NotReceivedError(f"order {order_id} has no parcel {parcel}: its parcels are "
+                                   f"{', '.join(s.shipment for s in mine)}")
+        return chosen[0]
+    if len(mine) > 1:
+        raise NotReceivedError(f"order {order_id} has {len(mine)} parcels ({', '.join(s.shipment for s in mine)}): "
+                               "say which with --parcel N")
+    return mine[0]
+
+
+def open_not_received(store: Store, config: Config, order_id: str, parcel: int | None, now: datetime) -> Claim:
+    if not ORDER_ID.fullmatch(order_id):
+        raise NotReceivedError(f"expected an Amazon order number such as 171-1234567-1234567, got {order_id!r}")
+    shipment = find_parcel(timelines(store.sightings()), order_id, parcel)
+    if not shipment.delivered:
+        raise NotReceivedError(f"order {shipment.order_id}, parcel {shipment.shipment} is not marked as delivered: "
+                               "the non-delivery letters (track B) already cover it")
+    policy = policy_of(config)
+    ladder = {c.step: c for c in store.claims()
+              if c.order_id == shipment.order_id and c.shipment == shipment.shipment and c.track == TRACK}
+    step = max(ladder, default=0) + 1
+    last_step = 3 if has_termination_law(country(shipment.marketplace)) else 2
+    if step > last_step:
+        raise NotReceivedError(f"the not-received letters for order {shipment.order_id} are all written "
+                               f"(see `lateclaim claims list`)")
+    previous = ladder.get(step - 1)
+    if previous is not None:
+        past = {n: PastClaim(c.order_id, c.shipment, c.track, c.step, c.created_at, c.status, c.sent_at)
+                for n, c in ladder.items()}
+        due = step_due_on(step, past, shipment, policy)
+        if previous.status not in REACHED_USER or due is None:
+            raise NotReceivedError(f"claim {previous.id} (step {step - 1}) is {previous.status}: step {step} "
+                                   "follows once it has gone out")
+        if now.astimezone(policy.timezone).date() < due:
+            raise NotReceivedError(f"step {step} is due on {due.isoformat()}: the seller has until then to answer "
+                                   f"claim {previous.id}")
+    result = verdict(shipment, now, policy)
+    letter = render(LetterFacts(shipment, result, TRACK, step, now, policy,
+                                (previous.sent_at or previous.created_at) if previous else None))
+    claim_id = store.add_claim(
+        order_id=shipment.order_id, shipment=shipment.shipment, track=TRACK, step=step, status="queued", held="",
+        language=letter.language, subject=letter.subject, body=letter.body, message_id=new_message_id(config),
+        evidence={**evidence_of(shipment, result), "not_received": True}, now=now,
+    )
+    created = store.claim(claim_id) if claim_id is not None else None
+    if created is None:
+        raise NotReceivedError(f"a step {step} claim already exists for order {shipment.order_id}")
+    return created

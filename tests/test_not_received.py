@@ -1,0 +1,72 @@
+"""Delivered but not received: `lateclaim claims open ORDER --not-received` and the steps that follow."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import main
+from daemon.config import load
+from daemon.not_received import NotReceivedError, find_parcel, open_not_received
+from daemon.store import Store
+from rules.timeline import timelines
+from tests.rules_helpers import at, delivered, ordered
+
+DELIVERED, UNDELIVERED = "402-7461938-2058316", "203-8841957-6620374"  # the demo's amazon.fr kettle and UK headphones
+
+
+def demo_state(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> str:
+    assert main(["demo", "--keep", str(tmp_path)]) == 0
+    capsys.readouterr()
+    return str(tmp_path / "config.toml")
+
+
+def test_a_delivered_parcel_never_received_gets_a_letter_asking_for_the_proof_of_delivery(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config_path = demo_state(capsys, tmp_path)
+    assert main(["claims", "open", DELIVERED, "--not-received", "--config", config_path]) == 0
+    assert "track C, step 1, queued" in capsys.readouterr().out
+    config = load(Path(config_path))
+    with Store(config.state.path) as store:
+        [claim] = [c for c in store.claims() if c.track == "C"]
+        assert claim.step == 1 and claim.status == "queued" and claim.evidence["not_received"] is True
+        assert "indiquée comme livrée le 11 novembre 2026" in claim.body and "L. 216-4" in claim.body
+        assert "preuve de livraison" in claim.body
+
+    assert main(["claims", "open", DELIVERED, "--not-received", "--config", config_path]) == 2
+    assert f"claim {claim.id} (step 1) is queued" in capsys.readouterr().err
+
+    with Store(config.state.path) as store:
+        store.update_claim(claim.id, claim.created_at, status="drafted")
+        with pytest.raises(NotReceivedError, match="step 2 is due on"):
+            open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=1))
+        notice = open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=3))
+    assert notice.track == "C" and notice.step == 2 and notice.subject.startswith("Mise en demeure de livrer")
+    assert "L. 216-6" in notice.body and "Malgré ma demande du" in notice.body
+
+
+def test_only_a_parcel_marked_delivered_can_be_opened(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config_path = demo_state(capsys, tmp_path)
+    assert main(["claims", "open", UNDELIVERED, "--not-received", "--config", config_path]) == 2
+    assert "is not marked as delivered" in capsys.readouterr().err
+    assert main(["claims", "open", "999-0000000-0000000", "--not-received", "--config", config_path]) == 2
+    assert "no order 999-0000000-0000000" in capsys.readouterr().err
+    assert main(["claims", "open", DELIVERED, "--config", config_path]) == 2
+    assert "--not-received" in capsys.readouterr().err
+
+
+def test_an_order_of_several_parcels_needs_the_parcel_number() -> None:
+    order = "171-1234567-1234567"
+    shipments = timelines([
+        ordered(date(2026, 12, 8), shipment="1", items=("Lampe",)),
+        ordered(date(2026, 12, 9), shipment="2", items=("Bouilloire",)),
+        delivered(at(2026, 12, 9, 10), shipment="2"),
+    ])
+    with pytest.raises(NotReceivedError, match="has 2 parcels"):
+        find_parcel(shipments, order, None)
+    assert find_parcel(shipments, order, 2).items == ("Bouilloire",)
+    with pytest.raises(NotReceivedError, match="no parcel 3"):
+        find_parcel(shipments, order, 3)
