@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     as_of(orders)
     orders.set_defaults(handler=cmd_orders)
 
-    claims = command("claims", "list, show, approve, reject, send or resolve claims",
+    claims = command("claims", "list, show, approve, reject, send, resolve or print claims; open a not-received one",
                      "list: every claim with its status. show ID: one claim's letter, ready to paste into the "
                      "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
                      '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it. '
