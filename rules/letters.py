@@ -180,7 +180,8 @@ def date_writer(language: str, marketplace: str) -> _Writer:
 def _without_greeting(sentence: str) -> str:
     """The sentence without an email greeting in front ("Bonjour Camille, votre colis..." -> "Votre colis...")."""
     words = "|".join(re.escape(g) for g in _phrases()["common"]["greetings"])
-    rest = re.sub(rf"^\s*(?:{words})\b[^,!:.\n]{{0,40}}[,!:]\s*", "", sentence, flags=re.IGNORECASE)
+    # The greeting word, then at most a name, then its comma: "Hi-Fi speaker: arriving Tuesday" is no greeting.
+    rest = re.sub(rf"^\s*(?:{words})(?:\s+[^,!:.\n]{{1,40}})?\s*[,!:]\s*", "", sentence, flags=re.IGNORECASE)
     return rest[:1].upper() + rest[1:] if rest != sentence else sentence
 
 

@@ -251,6 +251,10 @@ def test_the_quoted_evidence_never_carries_the_greeting_or_nested_quotes() -> No
     greeted = late(evidence="Bonjour Camille, votre colis arrivera mardi 8 décembre.")
     body = letter(greeted, "A", 1).body
     assert "Camille," not in body and "« Votre colis arrivera mardi 8 décembre »" in body
+    for untouched in ("Hi-Fi speaker: arriving Tuesday", "Hello Kitty mug arriving Tuesday", "Arriving Tuesday"):
+        assert f'"{untouched}"' in letter(late(evidence=untouched), "A", 1, policy(language="en")).body
+    assert '"Arriving Tuesday"' in letter(late(evidence="Hello Sam, arriving Tuesday."), "A", 1,
+                                          policy(language="en")).body
     nested = one(ordered(date(2026, 12, 8), items=("Bouilloire",), subject="Expédié : « Bouilloire inox »"),
                  delivered(at(2026, 12, 11, 10)))
     body = letter(nested, "A", 1).body
