@@ -8,14 +8,14 @@ termination. The claim is queued: the next sync drafts or sends it as claims.mod
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from daemon.config import Config
 from daemon.evaluate import policy_of
 from daemon.outbox import new_message_id
 from daemon.store import Claim, Store
 from parsers.marketplaces import country
-from rules.claims import REACHED_USER, PastClaim, evidence_of, step_due_on
+from rules.claims import NOT_COUNTED, REACHED_USER, PastClaim, evidence_of, step_due_on
 from rules.law import has_termination_law
 from rules.letters import LetterFacts, render
 from rules.timeline import Shipment, timelines
@@ -51,6 +51,21 @@ def find_parcel(shipments: list[Shipment], order_id: str, parcel: int | None) ->
     return mine[0]
 
 
+def _within_caps(store: Store, config: Config, now: datetime) -> None:
+    """The caps hold here too (DOMAIN.md §5: an account that reports an unusual number of problems is flagged);
+    a refused claim never went out and does not count."""
+    zone = config.rules.timezone
+    counted = [c for c in store.claims() if c.status not in NOT_COUNTED]
+    today = sum(1 for c in counted if c.created_at.astimezone(zone).date() == now.astimezone(zone).date())
+    year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
+    if today >= config.claims.max_per_day:
+        raise NotReceivedError(f"the daily cap is reached ({config.claims.max_per_day} claims today): "
+                               "open it tomorrow")
+    if year >= config.claims.max_per_year:
+        raise NotReceivedError(f"the yearly cap is reached ({config.claims.max_per_year} claims in the last 365 "
+                               "days): see claims.max_per_year")
+
+
 def open_not_received(store: Store, config: Config, order_id: str, parcel: int | None, now: datetime) -> Claim:
     if not ORDER_ID.fullmatch(order_id):
         raise NotReceivedError(f"expected an Amazon order number such as 171-1234567-1234567, got {order_id!r}")
@@ -77,6 +92,7 @@ def open_not_received(store: Store, config: Config, order_id: str, parcel: int |
         if now.astimezone(policy.timezone).date() < due:
             raise NotReceivedError(f"step {step} is due on {due.isoformat()}: the seller has until then to answer "
                                    f"claim {previous.id}")
+    _within_caps(store, config, now)
     result = verdict(shipment, now, policy)
     letter = render(LetterFacts(shipment, result, TRACK, step, now, policy,
                                 (previous.sent_at or previous.created_at) if previous else None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -70,3 +71,16 @@ def test_an_order_of_several_parcels_needs_the_parcel_number() -> None:
     assert find_parcel(shipments, order, 2).items == ("Bouilloire",)
     with pytest.raises(NotReceivedError, match="no parcel 3"):
         find_parcel(shipments, order, 3)
+
+
+def test_the_caps_hold_for_a_not_received_claim_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config_path = demo_state(capsys, tmp_path)
+    config = load(Path(config_path))
+    with Store(config.state.path) as store:
+        first = store.claims()[0]
+        capped = replace(config, claims=replace(config.claims, max_per_day=len(store.claims())))
+        with pytest.raises(NotReceivedError, match="daily cap"):
+            open_not_received(store, capped, DELIVERED, None, first.created_at)
+        yearly = replace(config, claims=replace(config.claims, max_per_year=len(store.claims())))
+        with pytest.raises(NotReceivedError, match="yearly cap"):
+            open_not_received(store, yearly, DELIVERED, None, first.created_at + timedelta(days=1))
