@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from parsers import schema_org
 from parsers.amazon import detect_language, events, kind_of
-from parsers.auth import authenticated
+from parsers.auth import authenticated, header_fields
 from parsers.marketplaces import marketplace_of
 from parsers.mime import Mail, identity, message_or_none, read, unwrap_forward
 from parsers.model import Event, EventKind, MessageInfo, ParseResult, Status
@@ -39,7 +39,7 @@ def parse(raw: bytes, *, recipient_tz: ZoneInfo | None = None,
 
 def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, ...]) -> ParseResult:
     mail = read(raw)
-    auth = authenticated(mail.sender, mail.auth_headers, mail.arc_headers, authserv_ids)
+    auth = authenticated(mail.sender, header_fields(raw), authserv_ids)
     marketplace = marketplace_of(mail.sender)
     if marketplace is None:
         inner = unwrap_forward(mail)
