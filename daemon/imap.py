@@ -8,6 +8,7 @@ first. Folders are found by their special-use flag (\\All, \\Drafts, \\Sent), wh
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.message import Message
 from email.parser import HeaderParser
+from importlib import metadata
 from types import TracebackType
 from typing import Any
 
@@ -27,8 +29,50 @@ from daemon.config import is_loopback
 IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
 
 
+# Refusals that retrying soon only makes worse: Gmail's bandwidth and quota limits, and its 15-connection cap
+# (the words come with [ALERT] or no code at all, so they are matched too).
+LONG_REFUSAL_CODES = frozenset({"OVERQUOTA", "THROTTLED", "LIMIT"})
+TOO_MANY_CONNECTIONS = re.compile(r"too many (?:simultaneous |concurrent )?connections|connection limit|"
+                                  r"maximum number of connections", re.I)
+SERVER_WORDS = re.compile(r"\[(?P<code>[A-Z][A-Z0-9-]*)(?:[^\]]*)\]\s*(?P<text>.*)", re.S)
+
+
 class MailboxError(Exception):
-    """The mailbox cannot be used; the message says which server and what failed, never the password."""
+    """The mailbox cannot be used; the message says which server and what failed, never the password.
+
+    `code` is the server's response code when it gave one ("AUTHENTICATIONFAILED", "ALERT", "OVERQUOTA"...),
+    and `server_says` its own words, shown to the user as they are."""
+
+    def __init__(self, message: str, code: str = "", server_says: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.server_says = server_says
+
+    @property
+    def refused_for_long(self) -> bool:
+        """A quota or connection-limit refusal: the next attempt should wait an hour or more."""
+        return self.code in LONG_REFUSAL_CODES or bool(TOO_MANY_CONNECTIONS.search(self.server_says))
+
+
+def server_words(exc: BaseException) -> tuple[str, str]:
+    """(response code, the server's text) from an imapclient error, e.g. ("ALERT", "Too many simultaneous
+    connections. (Failure)"). imapclient shows the server's line as a bytes repr: b'[ALERT] ...'."""
+    text = str(exc)
+    quoted = re.fullmatch(r"b(['\"])(?P<inner>.*)\1", text, re.S)
+    if quoted:
+        text = quoted.group("inner").encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())[:300]
+    found = SERVER_WORDS.search(text)
+    if found is None:
+        return "", text
+    return found.group("code"), found.group(0).strip()
+
+
+def _version() -> str:
+    try:
+        return metadata.version("lateclaim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -120,15 +164,38 @@ class ImapMailbox:
                 client.oauth2_login(s.username, s.oauth2_token())
             else:
                 client.login(s.username, s.password)
-        except LoginError:
+        except LoginError as exc:
             close(client)
-            what = "the OAuth2 token" if s.oauth2_token is not None else "the password"
-            raise MailboxError(f"IMAP {self.where}: login failed for {s.username} (check {what})") from None
+            raise self._refused(exc) from None
         except (OSError, IMAPClientError) as exc:
             close(client)
-            raise MailboxError(f"IMAP {self.where}: login failed: {exc}") from None
+            code, words = server_words(exc)
+            raise MailboxError(f"IMAP {self.where}: login failed: {words}", code, words) from None
+        self._identify(client)
         self._client = client
         return self
+
+    def _refused(self, exc: LoginError) -> MailboxError:
+        """A refused login, in the server's own words: a wrong password is said as such, anything else (Gmail's
+        [ALERT] Too many simultaneous connections, [OVERQUOTA], "log in via your web browser") is quoted."""
+        s = self.settings
+        code, words = server_words(exc)
+        what = "the OAuth2 token" if s.oauth2_token is not None else "the password"
+        limit = MailboxError("", code, words).refused_for_long
+        if not limit and code in ("AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", ""):
+            said = f"; the server says: {words}" if words else ""
+            return MailboxError(f"IMAP {self.where}: login failed for {s.username}: wrong user name or password "
+                                f"(check {what}){said}", code, words)
+        later = " (a limit of the server's: `lateclaim run` waits an hour before trying again)" if limit else ""
+        return MailboxError(f"IMAP {self.where}: login failed for {s.username}: the server refused it and says: "
+                            f"{words}{later}", code, words)
+
+    @staticmethod
+    def _identify(client: IMAPClient) -> None:
+        """IMAP ID (RFC 2971), as Gmail asks of clients; a server without it, or refusing it, changes nothing."""
+        with contextlib.suppress(OSError, IMAPClientError):
+            if b"ID" in client.capabilities():
+                client.id_({"name": "lateclaim", "version": _version()})
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         client, self._client = self._client, None
@@ -155,7 +222,8 @@ class ImapMailbox:
         try:
             return call(*args, **kwargs)
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(f"IMAP {self.where}: {what} failed: {exc}") from None
+            code, words = server_words(exc)
+            raise MailboxError(f"IMAP {self.where}: {what} failed: {words or exc}", code, words) from None
 
     # -- folders --------------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from daemon.systemd import notify
 log = structlog.get_logger("lateclaim.service")
 
 IDLE_RENEW = 600.0  # seconds: Gmail and peers drop an IDLE left alone for 29 minutes or less
+LIMIT_PAUSE = 3600.0  # seconds, at least: after a quota or too-many-connections refusal, trying sooner makes it worse
 RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError, OAuthError)
 
 
@@ -63,6 +64,16 @@ class Service:
         self.mailbox: ImapMailbox | None = None
         self.retry = Backoff(5, config.mailbox.poll_interval)
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.quiet_until = clock.now()  # no connection before this (a server's limit was reached)
+
+    def _limit_reached(self, exc: BaseException) -> float | None:
+        """The pause, in seconds, that a quota or connection-limit refusal imposes; None for any other error.
+        Both connections (sync and watcher) keep quiet until it is over."""
+        if not (isinstance(exc, MailboxError) and exc.refused_for_long):
+            return None
+        delay = random.uniform(LIMIT_PAUSE, 1.5 * LIMIT_PAUSE)
+        self.quiet_until = max(self.quiet_until, clock.now() + timedelta(seconds=delay))
+        return delay
 
     # -- syncing ----------------------------------------------------------------------------------------
 
@@ -89,14 +100,14 @@ class Service:
 
     def sync(self) -> None:
         """The scheduled job: never raises, retries sooner after a failure."""
-        if self.stop.is_set():
-            return
+        if self.stop.is_set() or clock.now() < self.quiet_until:
+            return  # stopping, or a server's limit was reached: its pause is not over
         try:
             self.sync_once()
             self.retry.reset()
         except RECOVERABLE as exc:
-            delay = self.retry.next()
-            log.error("sync_failed", error=str(exc), retry_in=round(delay))
+            delay = self._limit_reached(exc) or self.retry.next()
+            log.error("sync_failed", error=str(exc), retry_in=round(delay), **_server_says(exc))
             notify(f"STATUS=Last sync failed, retrying in {delay:.0f} s: {exc}")
             self._bring_forward(delay)
         except Exception:
@@ -122,6 +133,9 @@ class Service:
     def watch(self) -> None:
         backoff = Backoff(5, 900)
         while not self.stop.is_set():
+            if (quiet := (self.quiet_until - clock.now()).total_seconds()) > 0:
+                self._pause(quiet)
+                continue
             try:
                 with ImapMailbox(imap_settings(self.config)) as mailbox:
                     folder = mailbox.folders_to_read()[0]
@@ -134,8 +148,8 @@ class Service:
                             log.info("new_mail", folder=folder)
                             self._bring_forward(0)
             except RECOVERABLE as exc:
-                delay = backoff.next()
-                log.warning("watch_interrupted", error=str(exc), retry_in=round(delay))
+                delay = self._limit_reached(exc) or backoff.next()
+                log.warning("watch_interrupted", error=str(exc), retry_in=round(delay), **_server_says(exc))
                 self._pause(delay)
 
     # -- signals ----------------------------------------------------------------------------------------
@@ -173,11 +187,21 @@ class Service:
         signal.signal(signal.SIGHUP, self.reload)
         interval = self.config.mailbox.poll_interval
         log.info("starting", poll_interval=interval, mode=self.config.claims.mode)
-        self.sync_once()  # errors here end the start, visibly
-        notify("READY=1", "STATUS=First sync done")
+        first_wait = float(interval)
+        try:
+            self.sync_once()  # errors here end the start, visibly
+            notify("READY=1", "STATUS=First sync done")
+        except MailboxError as exc:
+            # A server's limit, not a mistake of ours: exiting would have systemd restart us into the same refusal
+            # every 30 s. Stay up, say so in the server's words, and try again in an hour.
+            if (pause := self._limit_reached(exc)) is None:
+                raise
+            first_wait = pause
+            log.error("sync_refused", error=str(exc), retry_in=round(pause), **_server_says(exc))
+            notify("READY=1", f"STATUS=The server refused the connection; next attempt in {pause / 60:.0f} min: {exc}")
         self.scheduler.add_job(
             self.sync, "interval", seconds=interval, id="sync",
-            next_run_time=clock.now() + timedelta(seconds=interval),
+            next_run_time=clock.now() + timedelta(seconds=first_wait),
             coalesce=True, max_instances=1, misfire_grace_time=None,
         )
         # Deadlines fall due with the date, not with mail: evaluate every morning too, whatever the interval.
@@ -192,6 +216,13 @@ class Service:
             self._drop_connection()
         log.info("stopped")
         return 0
+
+
+def _server_says(exc: BaseException) -> dict[str, str]:
+    """The server's own words and response code, as log fields, when it gave them."""
+    if isinstance(exc, MailboxError) and exc.server_says:
+        return {"server_says": exc.server_says, "server_code": exc.code}
+    return {}
 
 
 def run(config: Config) -> int:

@@ -26,6 +26,13 @@ DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 USERS = 200  # user1..user200: the ordinary pool, one per test
 ALL_MAIL_USERS = 50  # alluser1..alluser50: the same, plus a virtual \All folder (Gmail's All Mail)
 ALL_MAIL_FOLDER = "Virtual/All"
+# Users whose login the server refuses with these words (passdb `nologin=y reason=...`), as Gmail refuses with
+# "[ALERT] Too many simultaneous connections. (Failure)". The words reach Dovecot's auth process through the
+# environment, since passwd-file extra fields cannot hold spaces.
+REFUSALS = {
+    "toomany": "Too many simultaneous connections. (Failure)",
+    "weblogin": "Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754",
+}
 SPECIAL_FOLDERS = {
     "[Gmail]/Drafts": "\\Drafts",
     "[Gmail]/Sent Mail": "\\Sent",
@@ -127,8 +134,10 @@ class Dovecot:
         self.conf.write_text(self._config(cert, key))
         # stderr to a file, not a pipe: nobody drains a pipe while the server runs, and a full one would block it.
         with open(self.root / "log" / "stderr.log", "ab") as stderr:
+            env = {**os.environ, **{refusal_variable(kind): text for kind, text in REFUSALS.items()}}
             self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=die_with_parent())
+                                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=die_with_parent(),
+                                            env=env)
         wait_until(self._ready, 10, "Dovecot to answer on 127.0.0.1")
         return self
 
@@ -139,6 +148,8 @@ class Dovecot:
         lines = [f"user{n}:{{PLAIN}}secret-{n}-pw::::::\n" for n in range(1, USERS + 1)]
         lines += [f"alluser{n}:{{PLAIN}}secret-all-{n}-pw::::::userdb_namespace/virtual/disabled=no\n"
                   for n in range(1, ALL_MAIL_USERS + 1)]
+        lines += [f"refused-{kind}:{{PLAIN}}refused-pw::::::nologin=y reason=%{{env:{refusal_variable(kind)}}}\n"
+                  for kind in REFUSALS]
         (self.root / "passwd").write_text("".join(lines))
         for line in lines:  # Dovecot writes a user's rawlog only into a directory that exists
             (self.root / "rawlog" / line.split(":", 1)[0]).mkdir(exist_ok=True)
@@ -224,6 +235,7 @@ userdb {{
   args = username_format=%u {r}/passwd
   default_fields = uid={self.mail_uid} gid={self.mail_gid} home={r}/mail/%u
 }}
+import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS {" ".join(map(refusal_variable, REFUSALS))}
 mail_location = maildir:~/Maildir
 mailbox_list_index = yes
 mail_plugins = $mail_plugins virtual
@@ -290,6 +302,10 @@ namespace virtual {{
             raise RuntimeError(f"more than {pool} {name}N test accounts used in one session: raise the pool")
         return Account(f"{name}{n}", f"{password}-{n}-pw", "127.0.0.1", self.port, self.tls_port, self.ca_file)
 
+    def refused_account(self, kind: str) -> Account:
+        """A user whose every login the server refuses with REFUSALS[kind] (shared: nothing is ever stored)."""
+        return Account(f"refused-{kind}", "refused-pw", "127.0.0.1", self.port, self.tls_port, self.ca_file)
+
     def doveadm(self, *args: str, stdin: bytes | None = None) -> bytes:
         done = subprocess.run([DOVEADM, "-c", str(self.conf), *args], input=stdin, capture_output=True,
                               timeout=30, check=False)
@@ -329,6 +345,10 @@ namespace virtual {{
         for log in sorted((self.root / "rawlog" / user).glob("*.in")):  # <yyyymmdd-HHMMSS>.<pid>.<n>.in
             found += commands_in(log.read_bytes())
         return found
+
+
+def refusal_variable(kind: str) -> str:
+    return f"LATECLAIM_TEST_REFUSAL_{kind.upper()}"
 
 
 def commands_in(rawlog: bytes) -> list[str]:
