@@ -268,6 +268,18 @@ class Store:
             (folder, uidvalidity, last_uid, _ts(now)),
         )
 
+    def recorded_uids(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> set[int]:
+        """Which of `uids` (in `folder` as of `uidvalidity`) were recorded: the margin a sync searches again."""
+        found: set[int] = set()
+        for first in range(0, len(uids), 500):  # well under SQLite's limit on bound parameters
+            chunk = list(uids[first:first + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT uid FROM messages WHERE folder = ? AND uidvalidity = ? AND uid IN ({marks})",
+                (folder, uidvalidity, *chunk))
+            found.update(row["uid"] for row in rows)
+        return found
+
     def has_message(self, identity: str) -> bool:
         return self.db.execute("SELECT 1 FROM messages WHERE identity = ?", (identity,)).fetchone() is not None
 

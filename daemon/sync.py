@@ -2,6 +2,10 @@
 
 The folder's cursor moves in the same transaction that records a message, so an interrupted pass resumes after
 the last message it recorded, and a message is never recorded twice (its identity is the Message-ID).
+
+Each pass also searches a margin of UIDs below the cursor: Gmail's search index can lag behind IDLE, so a message
+not yet indexed when a newer one was recorded would otherwise be passed by for good. Only the UIDs found there
+that were never recorded are fetched: the margin costs one wider SEARCH, not downloads.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from parsers.marketplaces import sender_domains
 from parsers.model import Status
 
 log = structlog.get_logger("lateclaim.sync")
+
+MARGIN = 500  # UIDs below the cursor searched again each pass (on Gmail's All Mail, every message takes a UID)
 
 
 class MailSource(Protocol):
@@ -56,10 +62,11 @@ def ingest(
     for folder in source.folders_to_read():
         summary.folders += 1
         cursor = store.cursor(folder)
-        state = source.scan(folder, cursor.uidvalidity, cursor.last_uid, domains)
+        state = source.scan(folder, cursor.uidvalidity, max(cursor.last_uid - MARGIN, 0), domains)
         if cursor.uidvalidity is not None and state.uidvalidity != cursor.uidvalidity:
             log.warning("uidvalidity_changed", folder=folder, old=cursor.uidvalidity, new=state.uidvalidity)
-        for uid, raw in source.fetch(folder, state.uids):
+        uids = _unrecorded(store, folder, state, cursor.last_uid if state.uidvalidity == cursor.uidvalidity else 0)
+        for uid, raw in source.fetch(folder, uids):
             summary.fetched += 1
             result = parsers.parse(raw, recipient_tz=config.rules.timezone, authserv_ids=config.rules.authserv_ids)
             added = store.ingest(folder, state.uidvalidity, uid, result, parsers.PARSER_VERSION, now)
@@ -75,6 +82,16 @@ def ingest(
         if not state.uids and cursor.uidvalidity != state.uidvalidity:
             store.advance(folder, state.uidvalidity, 0, now)  # remember the folder's identity even when empty
     return summary
+
+
+def _unrecorded(store: Store, folder: str, state: FolderState, last_uid: int) -> list[int]:
+    """The UIDs to fetch: every one above the cursor, and those of the margin below it never recorded (mail the
+    server's search did not show yet when the cursor passed it)."""
+    below = [uid for uid in state.uids if uid <= last_uid]
+    late = sorted(set(below) - store.recorded_uids(folder, state.uidvalidity, below))
+    if late:
+        log.info("late_mail_found", folder=folder, uids=late)
+    return late + [uid for uid in state.uids if uid > last_uid]
 
 
 def _log_message(folder: str, uid: int, message_id: str, status: Status, reason: str) -> None:
