@@ -283,6 +283,20 @@ class ImapMailbox:
         # `UID n:*` always matches the highest UID, even below n: keep only what is really new.
         return FolderState(folder, current, tuple(sorted(uid for uid in uids if uid > start)))
 
+    def scan_forwards(self, folder: str, last_uid: int, own: Sequence[str]) -> tuple[int, ...]:
+        """UIDs above `last_uid` of mail from the user's own addresses that names Amazon (in the subject or the
+        body): Amazon emails the user forwarded to this mailbox, which the sender filter cannot see."""
+        if not own:
+            return ()
+        self._open(folder)
+        start = last_uid
+        if self.gmail:
+            criteria: list[Any] = ["X-GM-RAW", "from:(" + " OR ".join(own) + ") amazon"]
+        else:
+            criteria = [*any_of([["FROM", address] for address in own]), "OR", "SUBJECT", "amazon", "BODY", "amazon"]
+        uids = self._call(f"SEARCH in {folder}", self.client.search, ["UID", f"{start + 1}:*", *criteria])
+        return tuple(sorted(uid for uid in uids if uid > start))
+
     def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
         if not uids:
             return

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
 
@@ -41,6 +41,20 @@ class MailSource(Protocol):
     def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]: ...
 
 
+@runtime_checkable
+class ForwardSource(Protocol):
+    """A mailbox that can also find the Amazon emails the user forwarded to it (IMAP: a second, narrow search)."""
+
+    def scan_forwards(self, folder: str, last_uid: int, own: Sequence[str]) -> tuple[int, ...]: ...
+
+
+def own_addresses(config: Config) -> list[str]:
+    """The user's own addresses: forwards come from them. Only read when `trust_unauthenticated` is on, since a
+    forward can never be authenticated."""
+    found = [config.mailbox.username, config.claims.sender]
+    return sorted({a.strip().lower() for a in found if "@" in a})
+
+
 @dataclass
 class SyncSummary:
     folders: int = 0
@@ -65,6 +79,10 @@ def ingest(
         state = source.scan(folder, cursor.uidvalidity, max(cursor.last_uid - MARGIN, 0), domains)
         if cursor.uidvalidity is not None and state.uidvalidity != cursor.uidvalidity:
             log.warning("uidvalidity_changed", folder=folder, old=cursor.uidvalidity, new=state.uidvalidity)
+        if config.rules.trust_unauthenticated and isinstance(source, ForwardSource):
+            since = max(cursor.last_uid - MARGIN, 0) if state.uidvalidity == cursor.uidvalidity else 0
+            forwards = source.scan_forwards(folder, since, own_addresses(config))
+            state = replace(state, uids=tuple(sorted(set(state.uids) | set(forwards))))
         uids = _unrecorded(store, folder, state, cursor.last_uid if state.uidvalidity == cursor.uidvalidity else 0)
         for uid, raw in source.fetch(folder, uids):
             summary.fetched += 1
