@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+WAL_PAGES = 64  # 256 KB of WAL at most between checkpoints (SQLite's default, 1000 pages, is 4 MB)
 
 
 class StoreError(Exception):
@@ -150,6 +152,38 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that can only read: first as SQLite reads a WAL database (through its -shm, which it may have
+    to create); where it cannot (a read-only file system or directory, a read-only copy) the file is read as it
+    is, with immutable=1. That holds every committed write when no -wal file is beside it, which is the case after
+    lateclaim closed it cleanly; a -wal left by a crash on a file system since made read-only is not read."""
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30, check_same_thread=False)
+    try:
+        db.execute("PRAGMA user_version").fetchone()  # opening is lazy: this is what needs the -shm
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, timeout=30,
+                           check_same_thread=False)
+
+
+def _tighten_directory(path: Path) -> None:
+    """The state file's directory is made 0700 when it is lateclaim's own: ours (same owner), not a shared one
+    (sticky, like /tmp; the home directory), and either named lateclaim (~/.local/state/lateclaim, systemd's
+    StateDirectory) or holding nothing but the state file and its companions. A directory that already existed
+    with mode 0777 would otherwise show everyone which orders and claims there are (the -wal files, the names)."""
+    directory = path.parent.resolve()
+    info = directory.stat()
+    if not info.st_mode & 0o077 or info.st_uid != os.getuid() or info.st_mode & stat.S_ISVTX:
+        return
+    if directory in (Path.home().resolve(), Path("/").resolve()):
+        return
+    own = all(entry.name.startswith((path.name, f".{path.name}.")) for entry in directory.iterdir())
+    if directory.name == "lateclaim" or own:
+        directory.chmod(0o700)
+
+
 class Store:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         """`readonly` is for commands that only look (orders, claims list): they create nothing, so that root
@@ -163,13 +197,13 @@ class Store:
             raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
         try:
             if readonly:
-                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                          timeout=30, check_same_thread=False)
+                self.db = _open_readonly(path)
             else:
                 if kind == "missing":
                     statefile.create(path)
                 elif path.stat().st_mode & 0o077:
                     path.chmod(0o600)  # lateclaim's own file: mail is personal data
+                _tighten_directory(path)
                 self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self._match_owner()
@@ -181,6 +215,10 @@ class Store:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
+            # A bounded WAL: checkpointed every WAL_PAGES pages and cut back after, instead of growing to 4 MB
+            # and staying so. On a nearly full disk a long sync then still records message after message.
+            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
+            self.db.execute(f"PRAGMA journal_size_limit = {WAL_PAGES * 4096}")
             if kind == "unstamped":  # the first version's file: lateclaim's tables, no application_id yet
                 self.db.execute(f"PRAGMA application_id = {statefile.APPLICATION_ID}")
             self._migrate()

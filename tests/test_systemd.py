@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,27 @@ def test_notify_reaches_an_abstract_socket(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
         assert notify("WATCHDOG=1") is True
         assert server.recv(4096) == b"WATCHDOG=1"
+
+
+def test_notify_never_blocks_on_a_socket_nobody_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stalled notify socket used to freeze the daemon (a blocking send on a full queue, SIGTERM ignored)."""
+    path = tmp_path / "stalled.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(str(path))  # and never read: its queue fills after a few datagrams
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        results: list[bool] = []
+        sender = threading.Thread(target=lambda: results.extend(notify(f"STATUS={'x' * 4000} {n}")
+                                                                for n in range(500)), daemon=True)
+        sender.start()
+        sender.join(timeout=20)
+        assert not sender.is_alive(), "notify blocked on a full socket"
+        assert results[0] is True and results[-1] is False  # the first ones delivered, the overflow dropped
+        assert server.recv(8192).startswith(b"STATUS=x")
+
+
+def test_notify_to_a_vanished_socket_is_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone.sock"))
+    assert notify("WATCHDOG=1") is False
 
 
 def test_notify_does_nothing_outside_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
