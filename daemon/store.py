@@ -8,6 +8,7 @@ crash at any point leaves either the whole step or none of it. The file and its 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -203,7 +204,8 @@ class Store:
                     statefile.create(path)
                 elif path.stat().st_mode & 0o077:
                     path.chmod(0o600)  # lateclaim's own file: mail is personal data
-                _tighten_directory(path)
+                with contextlib.suppress(OSError):  # best effort: a directory it cannot list or chmod stays as is
+                    _tighten_directory(path)
                 self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self._match_owner()
