@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from daemon.systemd import notify
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account
 
 UNITS = sorted((Path(__file__).parents[1] / "systemd").glob("*.service"))
 
@@ -47,6 +54,35 @@ def test_notify_never_blocks_on_a_socket_nobody_reads(tmp_path: Path, monkeypatc
         assert not sender.is_alive(), "notify blocked on a full socket"
         assert results[0] is True and results[-1] is False  # the first ones delivered, the overflow dropped
         assert server.recv(8192).startswith(b"STATUS=x")
+
+
+def test_run_stops_on_sigterm_whatever_the_notify_socket_does(tmp_path: Path, imap_account: Account) -> None:
+    """The whole daemon, with a notify socket whose queue is already full and that nobody reads: it used to
+    block in its first sd_notify and then ignore SIGTERM."""
+    path = tmp_path / "stalled.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as filler:
+        server.bind(str(path))
+        filler.connect(str(path))
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                filler.send(b"STATUS=filling the queue")
+        config = setup.write_config(tmp_path, imap_account, mailbox={"poll_interval": 3600})
+        log = tmp_path / "run.log"
+        process = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--config", str(config)],
+                                   env={**os.environ, "NOTIFY_SOCKET": str(path)},
+                                   stdout=subprocess.DEVNULL, stderr=log.open("w"))
+        try:
+            setup.wait_for(lambda: '"event": "watching"' in log.read_text(), 30, "the first sync and the watcher")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+        assert code == 0
 
 
 def test_notify_to_a_vanished_socket_is_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
