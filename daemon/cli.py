@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
@@ -59,7 +60,7 @@ def _day(text: str) -> date:
 
 def _claim_or_order(text: str) -> int | str:
     """A claim's ID (a number), or for `claims open` an order number (171-1234567-1234567)."""
-    return int(text) if text.isdigit() else text
+    return _claim_id(text) if text.isdigit() else text
 
 
 def _zone(text: str) -> ZoneInfo:
@@ -67,6 +68,40 @@ def _zone(text: str) -> ZoneInfo:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
         raise argparse.ArgumentTypeError(f'expected an IANA time zone such as "Europe/Paris", got {text!r}') from None
+
+
+def _claim_id(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"expected a claim number such as 3 (see `lateclaim claims list`), "
+                                         f"got {text!r}")
+    return number
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata is not free at start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print lateclaim's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("lateclaim")
+        except PackageNotFoundError:
+            number = "(not installed)"
+        print(f"lateclaim {number}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,11 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `lateclaim demo` (no account needed). Configuration: --config, else "
         "$LATECLAIM_CONFIG, else ~/.config/lateclaim/config.toml, else /etc/lateclaim/config.toml.",
     )
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument("--config", metavar="PATH", help="the configuration file (before or after the command)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=summary, description=description)
-        sub.add_argument("--config", metavar="PATH", help="the configuration file (see `lateclaim --help`)")
+        # SUPPRESS: when not given here, a --config given before the command stays.
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                         help="the configuration file (see `lateclaim --help`)")
         return sub
 
     def as_of(sub: argparse.ArgumentParser) -> None:
@@ -181,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "run this command on a desktop with the same client_secrets_file and copy the token file to "
                    "the server (or into a systemd credential). Needs [mailbox.oauth2] in the configuration.")
     auth.add_argument("provider", choices=["google"])
-    auth.add_argument("--port", type=int, default=8765, help="the loopback port of the redirect (default 8765)")
+    auth.add_argument("--port", type=_port, default=8765, help="the loopback port of the redirect (default 8765)")
     auth.add_argument("--browser", action="store_true", help="open a browser here (a desktop)")
     auth.set_defaults(handler=cmd_auth)
 
@@ -227,7 +266,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
     tz = args.timezone
     authserv_ids: tuple[str, ...] = ("mx.google.com",)
     path = find_config(args.config)
-    if path is not None and path.exists():
+    if args.config:  # named on the command line: it must be there and valid
+        config = load(Path(args.config).expanduser())
+        tz, authserv_ids = tz or config.rules.timezone, config.rules.authserv_ids
+    elif path is not None and path.exists():
         try:
             config = load(path)
             tz = tz or config.rules.timezone
@@ -299,6 +341,10 @@ def cmd_claims(args: argparse.Namespace) -> int:
     from daemon.explain import claim_rows, describe_claim
     from daemon.store import Store
 
+    if args.outcome is not None and args.action != "resolve":
+        raise UsageError(f"--outcome goes with `claims resolve`, not with `claims {args.action}`")
+    if args.note and args.action not in ("reject", "resolve"):
+        raise UsageError(f"--note goes with `claims reject` or `claims resolve`, not with `claims {args.action}`")
     config = load_config(args)
     with Store(config.state.path, readonly=args.action in ("list", "show", "letter")) as store:
         if args.action == "letter":
@@ -424,12 +470,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_auth(args: argparse.Namespace) -> int:
-    from daemon.oauth import run_installed_app_flow
+    from daemon.oauth import read_client_secrets, run_installed_app_flow
 
     config = load_config(args)
     if config.mailbox.oauth2 is None:
         raise ConfigError([f"{config.source}: mailbox.oauth2: expected a [mailbox.oauth2] table "
                            "(client_secrets_file, token_file)"])
+    if config.mailbox.oauth2.client_secrets_file is not None:
+        read_client_secrets(config.mailbox.oauth2.client_secrets_file)  # a wrong file is said before anything
     if not args.browser:
         print(f"On a server: first `ssh -L {args.port}:localhost:{args.port} THIS-SERVER` from your desktop, "
               "then open the address below there.", file=sys.stderr)
@@ -448,6 +496,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # output still in the buffer meets a closed pipe here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader went away (`lateclaim demo | head -2`): stop quietly, as cat and grep do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

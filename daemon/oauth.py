@@ -30,9 +30,33 @@ def read_token_file(config: OAuth2Config) -> dict[str, Any]:
         raise OAuthError(f"OAuth2 token file {path} is missing: run `lateclaim auth google` first") from None
     except (OSError, ValueError) as exc:
         raise OAuthError(f"OAuth2 token file {path}: cannot read it: {exc}") from None
+    if not isinstance(data, dict):
+        raise OAuthError(f"OAuth2 token file {path}: not a token file: run `lateclaim auth google` again")
     missing = [k for k in ("client_id", "client_secret", "refresh_token") if not data.get(k)]
     if missing:
         raise OAuthError(f"OAuth2 token file {path}: {', '.join(missing)} missing: run `lateclaim auth google`")
+    return dict(data)
+
+
+def read_client_secrets(path: Path) -> dict[str, Any]:
+    """The OAuth client JSON downloaded from Google Cloud, checked: it must be a "Desktop app" client."""
+    where = f"mailbox.oauth2.client_secrets_file {path}"
+    fetch = "download the JSON of a \"Desktop app\" OAuth client (Google Cloud console, Credentials)"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OAuthError(f"{where}: no such file: {fetch}") from None
+    except OSError as exc:
+        raise OAuthError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError:
+        raise OAuthError(f"{where}: not JSON: {fetch}") from None
+    client = data.get("installed") if isinstance(data, dict) else None
+    if not isinstance(client, dict):
+        what = "a \"Web application\" client" if isinstance(data, dict) and "web" in data else "not an OAuth client"
+        raise OAuthError(f"{where}: {what}, where a \"Desktop app\" client is needed: {fetch}")
+    missing = [k for k in ("client_id", "client_secret", "auth_uri", "token_uri") if not client.get(k)]
+    if missing:
+        raise OAuthError(f"{where}: {', '.join(missing)} missing: {fetch}")
     return dict(data)
 
 
@@ -76,9 +100,13 @@ def run_installed_app_flow(config: OAuth2Config, port: int, open_browser: bool) 
 
     if config.client_secrets_file is None:
         raise OAuthError("mailbox.oauth2.client_secrets_file: expected the OAuth client JSON from Google Cloud")
-    flow = InstalledAppFlow.from_client_secrets_file(str(config.client_secrets_file), scopes=SCOPES)
-    credentials = flow.run_local_server(port=port, open_browser=open_browser,
-                                        authorization_prompt_message="Open this address in a browser: {url}")
+    flow = InstalledAppFlow.from_client_config(read_client_secrets(config.client_secrets_file), scopes=SCOPES)
+    try:
+        credentials = flow.run_local_server(port=port, open_browser=open_browser,
+                                            authorization_prompt_message="Open this address in a browser: {url}")
+    except OSError as exc:
+        raise OAuthError(f"cannot wait for Google's answer on localhost:{port}: {exc.strerror or exc} "
+                         "(choose another port with --port)") from None
     if not credentials.refresh_token:
         raise OAuthError("Google returned no refresh token: remove lateclaim's access at "
                          "https://myaccount.google.com/permissions and run `lateclaim auth google` again")
