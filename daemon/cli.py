@@ -462,6 +462,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from daemon.doctor import Doctor, Finding
 
     config = load_config(args)
+    if missing := require_mailbox(config):  # exactly what sync and run refuse
+        raise ConfigError(missing)
 
     def say(finding: Finding) -> None:
         print(f"{finding.level:<4}  {finding.check:<16} {finding.detail}")

@@ -308,7 +308,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     claims = ClaimsConfig(
         mode=r.choice("mode", "draft", CLAIM_MODES),
         language=r.choice("language", "auto", LANGUAGES),
-        sender=r.text("from", ""),
+        sender=r.text("from", "") or mailbox.username,  # your own address, typed once
         to=r.text("to", ""),
         max_per_day=r.integer("max_per_day", 3, 0, 100),
         max_per_year=r.integer("max_per_year", 12, 0, 1000),
@@ -329,12 +329,14 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     r.finish()
 
     r = reader("smtp")
+    smtp_password = r.secret()
     smtp = SmtpConfig(
         host=r.text("host", SmtpConfig.host),
         port=r.integer("port", SmtpConfig.port, 1, 65535),
         security=r.choice("security", SmtpConfig.security, SECURITY_MODES),
-        username=r.text("username", ""),
-        password=r.secret(),
+        # With a password of its own, SMTP logs in as the mailbox does unless told otherwise.
+        username=r.text("username", "") or (mailbox.username if smtp_password.configured else ""),
+        password=smtp_password,
         ca_file=r.path("ca_file", None),
     )
     if smtp.security == "plain" and not is_loopback(smtp.host):

@@ -7,19 +7,23 @@ do. Checks that need an earlier one (login needs the password) are skipped when 
 from __future__ import annotations
 
 import os
+import ssl
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from daemon.config import Config, Secret
+from daemon.evaluate import policy_of
 from daemon.imap import ImapMailbox, MailboxError
-from daemon.oauth import OAuthError, access_token
-from daemon.pipeline import imap_settings
+from daemon.oauth import OAuthError, access_token, read_client_secrets
+from daemon.pipeline import imap_settings, smtp_settings
 from daemon.secrets import SecretError, read_secret, resolve_file
-from daemon.smtp import SmtpError, SmtpSettings, login_only
+from daemon.smtp import SmtpError, login_only
 from daemon.statefile import ForeignFile, check_state
 from daemon.store import Store, StoreError
+from rules.letters import template_problems
 
 
 @dataclass(frozen=True)
@@ -41,20 +45,68 @@ class Doctor:
         self.say(Finding(level, check, detail))
 
     def run(self) -> int:
+        """The configuration has passed the checks `sync` and `run` apply (the caller made sure of it)."""
         self.report("ok", "config", f"{self.config.source} is valid")
         self.check_state()
         self.check_clock()
+        self.check_templates()
+        mailbox_ca = self.check_ca_file("mailbox.ca_file", self.config.mailbox.ca_file)
         if self.config.mailbox.oauth2 is not None:
+            self.check_client_secrets()
             signed_in = self.check_oauth2()
         else:
             signed_in = self.check_secret(self.config.mailbox.password, "mailbox password") is not None
-        if signed_in:
+        if signed_in and mailbox_ca:
             self.check_mailbox()
-        if self.config.claims.mode == "send":
-            smtp_password = self.check_secret(self.config.smtp.password, "smtp password")
-            if smtp_password is not None:
-                self.check_smtp(smtp_password)
+        if self.config.claims.mode == "send" or self.config.claims.to:  # then claims go out by SMTP
+            smtp_ca = self.check_ca_file("smtp.ca_file", self.config.smtp.ca_file)
+            if self.config.smtp.password.configured:
+                ready = self.check_secret(self.config.smtp.password, "smtp password") is not None
+            elif self.config.mailbox.oauth2 is not None:
+                ready = signed_in  # SMTP signs in with the mailbox's OAuth2 token
+            else:
+                ready = False
+                self.report("FAIL", "smtp password", "smtp.password_file or smtp.password_command: expected one "
+                            "of them (claims are sent by SMTP)")
+            if ready and smtp_ca:
+                self.check_smtp()
         return 1 if self.failures else 0
+
+    def check_ca_file(self, key: str, path: Path | None) -> bool:
+        if path is None:
+            return True
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except OSError as exc:  # ssl.SSLError is an OSError too
+            what = exc.strerror if not isinstance(exc, ssl.SSLError) else "not PEM certificates"
+            self.report("FAIL", key, f"{path}: {what or exc}")
+            return False
+        self.report("ok", key, f"{path} will be trusted as a certificate authority")
+        return True
+
+    def check_templates(self) -> None:
+        folder = self.config.claims.template_dir
+        if folder is None:
+            return
+        if not folder.is_dir():
+            self.report("FAIL", "templates", f"claims.template_dir {folder}: no such directory")
+            return
+        problems = template_problems(policy_of(self.config))
+        for problem in problems:
+            self.report("FAIL", "templates", f"{folder / problem} (the bundled letter is used instead)")
+        if not problems:
+            self.report("ok", "templates", f"your templates in {folder} are valid")
+
+    def check_client_secrets(self) -> None:
+        oauth2 = self.config.mailbox.oauth2
+        if oauth2 is None or oauth2.client_secrets_file is None:
+            return
+        try:
+            read_client_secrets(oauth2.client_secrets_file)
+        except OAuthError as exc:
+            self.report("warn", "oauth2 client", f"{exc} (needed only by `lateclaim auth google`)")
+            return
+        self.report("ok", "oauth2 client", f"{oauth2.client_secrets_file} is a Desktop app client")
 
     def check_state(self) -> None:
         """Looks only: the state file is opened read-only, and a missing one is not created here."""
@@ -134,13 +186,11 @@ class Doctor:
         except MailboxError as exc:
             self.report("FAIL", "imap", f"{exc} ({where})")
 
-    def check_smtp(self, password: str) -> None:
+    def check_smtp(self) -> None:
         smtp = self.config.smtp
-        settings = SmtpSettings(smtp.host, smtp.port, smtp.security, smtp.username, password)
         try:
-            login_only(settings)
-        except SmtpError as exc:
+            login_only(smtp_settings(self.config))
+        except (SmtpError, SecretError, OAuthError) as exc:
             self.report("FAIL", "smtp", str(exc))
             return
         self.report("ok", "smtp", f"connected and logged in ({smtp.security} {smtp.host}:{smtp.port})")
-

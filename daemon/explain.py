@@ -71,8 +71,19 @@ def shipment_json(shipment: Shipment, verdict: Verdict) -> dict[str, Any]:
         "delivered_on": _iso(shipment.delivered_on),
         "verdict": verdict.kind.value,
         "days_late": verdict.days_late,
-        "authenticated": shipment.authenticated,
+        "authenticated": authenticated(shipment),
     }
+
+
+def authenticated(shipment: Shipment) -> bool | None:
+    """As `parse --json` says it: true (aligned Amazon DKIM pass on the promise and delivery mail), false (a
+    check failed or was misaligned), null (that mail carried no Authentication-Results the rules trust)."""
+    if shipment.authenticated:
+        return True
+    sources = [s for s in (shipment.promise_source, shipment.delivery_source) if s is not None]
+    if all(s.message.authenticated is None for s in sources or shipment.sightings):
+        return None
+    return False
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -149,3 +149,23 @@ def test_claims_show_says_where_the_letter_goes(capsys: pytest.CaptureFixture[st
     where = json.loads(out)["where"]
     assert where["marketplace"] == "amazon.fr" and where["seller"] is None and where["registered_post"] is True
     assert where["postal_address"][0] == "Amazon EU S.à r.l." and "Nous contacter" in where["guidance"][0]
+
+
+def test_orders_json_says_null_when_the_mail_carried_no_authentication_results(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from daemon.demo import demo
+
+    mailbox = tmp_path / "mailbox"
+    mailbox.mkdir()
+    for path in SAMPLE_MAILBOX.glob("*.eml"):
+        lines = path.read_bytes().splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(b"Authentication-Results:")]
+        (mailbox / path.name).write_bytes(b"".join(kept) if "lampe" in path.name else b"".join(lines))
+    demo(tmp_path / "state", mailbox_dir=mailbox)
+    capsys.readouterr()
+    _, out, _ = run(capsys, "orders", "--json", "--config", str(tmp_path / "state" / "config.toml"))
+    authenticated = {o["order_id"]: o["authenticated"] for o in json.loads(out)}
+    assert authenticated[LATE] is None  # the lamp's mail, stripped of its header
+    assert authenticated[ON_TIME] is True
+    assert authenticated[SPOOFED] is False
