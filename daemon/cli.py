@@ -323,7 +323,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_orders(args: argparse.Namespace) -> int:
     from daemon.evaluate import shipments_with_verdicts
-    from daemon.explain import order_rows, shipment_json
+    from daemon.explain import shipment_json
+    from daemon.present import show_orders
     from daemon.store import Store
 
     config = load_config(args)
@@ -332,13 +333,13 @@ def cmd_orders(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([shipment_json(s, v) for s, v in pairs], ensure_ascii=False, indent=2))
     else:
-        print(order_rows(pairs) if pairs else "No shipments yet: run `lateclaim sync`.")
+        show_orders(pairs)
     return EXIT_OK
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from daemon import claim_actions
-    from daemon.explain import claim_rows, describe_claim
+    from daemon.present import show_claim, show_claims
     from daemon.store import Store
 
     if args.outcome is not None and args.action != "resolve":
@@ -372,7 +373,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([c.to_json() for c in claims], ensure_ascii=False, indent=2))
             else:
-                print(claim_rows(claims) if claims else "No claims: no broken promise so far.")
+                show_claims(claims)
             return EXIT_OK
         if args.id is None:
             raise UsageError("claims show needs the claim's ID (see `lateclaim claims list`)")
@@ -386,7 +387,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             print(json.dumps({**claim.to_json(), "body": claim.body, "evidence": claim.evidence,
                               "message_id": claim.message_id, "where": where}, ensure_ascii=False, indent=2))
         else:
-            print(describe_claim(claim, store.claim_history(claim.id)))
+            show_claim(claim, store.claim_history(claim.id))
             print("\n" + describe_where(where, claim.id))
     return EXIT_OK
 
@@ -437,13 +438,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         summary = stats(store.claims())
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    print(f"{summary['claims']} claims")
-    for title in ("by_track_step", "by_status", "by_outcome"):
-        counts = ", ".join(f"{k}: {v}" for k, v in summary[title].items()) or "none"
-        print(f"  {title.replace('_', ' ')}: {counts}")
-    for granted in summary["granted"]:
-        print(f"  granted: claim {granted['id']} (order {granted['order_id']}) {granted['note']}")
+    else:
+        from daemon.present import show_stats
+
+        show_stats(summary)
     return EXIT_OK
 
 

@@ -135,7 +135,9 @@ def _play_the_outcome(store: Store, drafted: list[int]) -> None:
     for at, status, note in store.claim_history(french.id):
         print(f"  {at:%Y-%m-%d %H:%M}  {status:<8} {note}")
     summary = stats(store.claims())
-    print(f"Stats: {summary['by_track_step']} by track and step, {summary['by_outcome']} by outcome.")
+    steps = ", ".join(f"{step}: {n}" for step, n in summary["by_track_step"].items())
+    outcomes = ", ".join(f"{outcome} {n}" for outcome, n in summary["by_outcome"].items())
+    print(f"Stats: {summary['claims']} claims ({steps}); outcomes: {outcomes}. See `lateclaim stats`.")
 
 
 def _indent(text: str) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from daemon.store import Claim
@@ -26,10 +25,16 @@ def _window(window: DateWindow | None) -> str:
     return text
 
 
+def window_words(window: DateWindow | None) -> str:
+    """A promise as the tables show it: a day, a window, "by" a day, with a latest time."""
+    return _window(window)
+
+
 def _event_lines(event: Event) -> list[str]:
     lines = [f"  {event.kind.value}  {event.marketplace} ({event.language})  order {', '.join(event.order_ids) or '?'}"]
     if event.promise:
-        wording = {True: "guaranteed", False: "estimated", None: "wording not stated"}[event.guaranteed]
+        wording = {True: "guaranteed", False: "an estimate",
+                   None: "the email does not say guaranteed or estimated"}[event.guaranteed]
         lines.append(f"    promised: {_window(event.promise)} ({wording})")
     if event.previous_promise:
         lines.append(f"    previously promised: {_window(event.previous_promise)}")
@@ -110,25 +115,3 @@ def claim_rows(claims: Sequence[Claim]) -> str:
     rows = [[str(c.id), c.order_id, c.track, str(c.step), c.status + (f" ({c.held})" if c.held else ""),
              c.language, c.subject] for c in claims]
     return _table(["ID", "ORDER", "TRACK", "STEP", "STATUS", "LANG", "SUBJECT"], rows)
-
-
-def describe_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> str:
-    track = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder",
-             "C": "marked delivered, not received: proof of delivery, then the ladder"}
-    lines = [
-        f"Claim {claim.id} — order {claim.order_id}, shipment {claim.shipment}, track {claim.track} "
-        f"({track.get(claim.track, '')}), step {claim.step}",
-        f"Status: {claim.status}" + (f" — held: {claim.held}" if claim.held else ""),
-        f"Message-ID: {claim.message_id}",
-        "",
-        f"Subject: {claim.subject}",
-        "",
-        claim.body.rstrip(),
-        "",
-        "Evidence:",
-        json.dumps(claim.evidence, ensure_ascii=False, indent=2),
-        "",
-        "History:",
-    ]
-    lines.extend(f"  {at.isoformat()}  {status}" + (f"  {note}" if note else "") for at, status, note in history)
-    return "\n".join(lines)

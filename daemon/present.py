@@ -1,0 +1,258 @@
+"""What a person sees: tables and colour on a terminal (rich), plain aligned text when the output is piped.
+
+`--json` never comes here. The plain text keeps the columns that scripts may already read (explain.py renders
+it). rich is imported only when standard output is a terminal, so piped commands and the daemon never load it;
+it honours NO_COLOR and FORCE_COLOR.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from daemon.explain import authenticated, claim_rows, order_rows, window_words
+from daemon.store import Claim
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rules.timeline import Shipment
+    from rules.verdict import Verdict
+
+VERDICT_STYLE = {"on_time": "green", "late": "yellow", "overdue": "bold red", "pending": "dim"}
+STATUS_STYLE = {"queued": "cyan", "drafted": "blue", "approved": "cyan", "sent": "green", "answered": "magenta",
+                "closed": "dim", "rejected": "dim", "withdrawn": "dim", "discarded": "dim", "uncertain": "bold red"}
+OUTCOME_STYLE = {"granted": "bold green", "refused": "red"}
+TRACKS = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder",
+          "C": "marked delivered, not received: proof of delivery, then the ladder"}
+STEPS = {"A1": "late: goodwill request", "B1": "not delivered: where is it?", "B2": "not delivered: formal notice",
+         "B3": "not delivered: termination and refund", "C1": "marked delivered, not received"}
+VERDICT_WORDS = {"on_time": "on time", "late": "late", "overdue": "overdue", "pending": "pending"}
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _styled(text: str, style: str) -> str:
+    from rich.markup import escape
+
+    return f"[{style}]{escape(text)}[/]" if style else escape(text)
+
+
+def _table(*columns: str, title: str | None = None) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(*columns, box=box.SIMPLE_HEAD, title=title, title_justify="left", title_style="bold",
+                  header_style="bold", pad_edge=False)
+    return table
+
+
+# -- orders ---------------------------------------------------------------------------------------------
+
+
+def show_orders(pairs: Sequence[tuple[Shipment, Verdict]]) -> None:
+    if not pairs:
+        print("No shipments yet: run `lateclaim sync`.")
+        return
+    if not on_terminal():
+        print(order_rows(pairs))
+        return
+    from rich.markup import escape
+
+    table = _table("Order", "Parcel", "Marketplace", "Promised", "Delivered", "Verdict", "Late", "Authentic")
+    for shipment, verdict in pairs:
+        kind = verdict.kind.value
+        late = f"{verdict.days_late} d" if verdict.days_late else ""
+        proof = {True: "[green]✓[/]", False: "[red]✗ no[/]", None: "[dim]—[/]"}[authenticated(shipment)]
+        table.add_row(escape(shipment.order_id), escape(shipment.shipment or ""), shipment.marketplace,
+                      _promise(shipment.promise),
+                      _when(shipment.delivered_on), _styled(VERDICT_WORDS.get(kind, kind), VERDICT_STYLE.get(kind, "")),
+                      _styled(late, "yellow" if late else ""), proof)
+    _console().print(table)
+
+
+def _when(day: date | None) -> str:
+    return day.strftime("%a %d %b %Y") if day else "[dim]—[/]"
+
+
+def _promise(window: Any) -> str:
+    """A promise in the same words as the delivery beside it: a day, a window, or "by" a day."""
+    end = getattr(window, "end", None)
+    if end is None:
+        return "[dim]—[/]" if window is None else window_words(window)
+    start, latest = getattr(window, "start", None), getattr(window, "latest", None)
+    text = _when(end)
+    if start is None:
+        text = f"by {text}"
+    elif start != end:
+        text = f"{start:%a %d} – {text}"
+    return text + (f" by {latest:%H:%M}" if latest else "")
+
+
+# -- claims ---------------------------------------------------------------------------------------------
+
+
+def show_claims(claims: Sequence[Claim]) -> None:
+    if not claims:
+        print("No claims: no broken promise so far.")
+        return
+    if not on_terminal():
+        print(claim_rows(claims))
+        return
+    table = _table("ID", "Order", "Step", "Status", "Outcome", "Lang", "Subject")
+    for c in claims:
+        status = _styled(c.status, STATUS_STYLE.get(c.status, "")) + (_styled(f" ({c.held})", "dim") if c.held else "")
+        table.add_row(str(c.id), _styled(c.order_id, ""), _styled(f"{c.track}{c.step}", "bold"), status,
+                      _styled(c.outcome or "", OUTCOME_STYLE.get(c.outcome, "")), c.language, _styled(c.subject, ""))
+    _console().print(table)
+
+
+def _cited_words(email: Any) -> str:
+    """An email the evidence cites: its subject and date, and the sentence that says it."""
+    if not isinstance(email, dict):
+        return str(email) if email else ""
+    parts = []
+    if email.get("sentence"):
+        parts.append(f"“{email['sentence']}”")
+    sent = email.get("date")
+    subject = email.get("subject")
+    if subject or sent:
+        when = f" of {_day_words(sent)}" if sent else ""
+        parts.append(f"in the email “{subject or '(no subject)'}”{when}")
+    if email.get("authenticated") is False:
+        parts.append("(not authenticated)")
+    return " ".join(parts)
+
+
+def _day_words(text: str | None) -> str:
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.strftime("%d %b %Y %H:%M") if len(text) > 10 else moment.strftime("%d %b %Y")
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """The stored evidence in words, as (label, text) lines. Read defensively: older claims have fewer keys."""
+    lines: list[tuple[str, str]] = []
+    promise = evidence.get("promise") or {}
+    if isinstance(promise, dict) and promise.get("end"):
+        start, end = promise.get("start"), promise["end"]
+        when = _day_words(end) if not start or start == end else f"{_day_words(start)} – {_day_words(end)}"
+        if promise.get("latest"):
+            when += f" by {promise['latest']}"
+        guaranteed = promise.get("guaranteed")
+        wording = ("guaranteed" if guaranteed is True else "an estimate" if guaranteed is False
+                   else "the email did not say guaranteed or estimated")
+        lines.append(("Promised", f"{when} ({wording})"))
+        if promise.get("email"):
+            lines.append(("", _cited_words(promise["email"])))
+    for revision in evidence.get("revisions") or []:
+        lines.append(("Revised", _cited_words(revision)))
+    delivery = evidence.get("delivery")
+    if evidence.get("delivered_on"):
+        lines.append(("Delivered", _day_words(evidence["delivered_on"])))
+        if isinstance(delivery, dict):
+            lines.append(("", _cited_words(delivery)))
+    elif delivery:
+        lines.append(("Delivered", "no delivery email " + (f"by the deadline, {_day_words(evidence['deadline'])}"
+                                                           if evidence.get("deadline") else "by the deadline")))
+    verdict = evidence.get("verdict")
+    if verdict:
+        days = evidence.get("days_late")
+        lines.append(("Verdict", VERDICT_WORDS.get(verdict, verdict) + (f" by {days} days" if days else "")))
+    return lines
+
+
+def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> None:
+    """One claim laid out as a letter: who and what it is about, the letter, its evidence, its history."""
+    step = f"{claim.track}{claim.step}"
+    about = (f"Claim {claim.id} · order {claim.order_id}" + (f" · parcel {claim.shipment}" if claim.shipment else "")
+             + f" · step {step}, {STEPS.get(step, TRACKS.get(claim.track, ''))}")
+    status = claim.status + (f", held: {claim.held}" if claim.held else "")
+    if claim.outcome:
+        status += f" · outcome {claim.outcome}" + (f" ({claim.outcome_note})" if claim.outcome_note else "")
+    evidence = evidence_lines(claim.evidence)
+    width = max([len(label) for label, _ in evidence] + [8])
+    if not on_terminal():
+        rule = "─" * 72
+        lines = [about, f"Status: {status}", f"Message-ID: {claim.message_id}", "", rule,
+                 f"Subject: {claim.subject}", "", claim.body.rstrip(), rule, "", "Evidence:"]
+        lines += [f"  {label:<{width}}  {text}" for label, text in evidence]
+        lines += ["", "History:"]
+        status_width = max([len(s) for _, s, _ in history] + [0])
+        lines += [f"  {at:%Y-%m-%d %H:%M}  {s:<{status_width}}  {note}".rstrip() for at, s, note in history]
+        print("\n".join(lines))
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    console = _console()
+    console.print(f"[bold]{escape(about)}[/]")
+    console.print(f"Status: {_styled(claim.status, STATUS_STYLE.get(claim.status, ''))}"
+                  + escape(status[len(claim.status):]) + f"   [dim]{escape(claim.message_id)}[/]")
+    console.print(Panel(escape(claim.body.rstrip()), title=f"[bold]{escape(claim.subject)}[/]", title_align="left",
+                        padding=(1, 2), width=min(console.width, 88)))
+    console.print()
+    table = _table("", "", title="Evidence:")
+    table.show_header = False
+    for label, text in evidence:
+        table.add_row(f"[bold]{escape(label)}[/]", escape(text))
+    console.print(table)
+    console.print()
+    table = _table("When", "Status", "Note", title="History:")
+    for at, s, note in history:
+        table.add_row(f"{at:%Y-%m-%d %H:%M}", _styled(s, STATUS_STYLE.get(s, "")), escape(note))
+    console.print(table)
+
+
+# -- stats ----------------------------------------------------------------------------------------------
+
+
+def stats_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [("claims", "all", str(summary.get("claims", 0)))]
+    for key, count in summary.get("by_track_step", {}).items():
+        rows.append(("step", f"{key}  {STEPS.get(key, '')}".rstrip(), str(count)))
+    for key, count in summary.get("by_status", {}).items():
+        rows.append(("status", key, str(count)))
+    for key, count in summary.get("by_outcome", {}).items():
+        rows.append(("outcome", key, str(count)))
+    return rows
+
+
+def show_stats(summary: dict[str, Any]) -> None:
+    rows = stats_rows(summary)
+    granted = [(str(g["id"]), g["order_id"], f"{g['track']}{g['step']}", g.get("note") or "")
+               for g in summary.get("granted", [])]
+    if not on_terminal():
+        width = max(len(label) for _, label, _ in rows)
+        print("\n".join(f"{group:<8} {label:<{width}}  {count:>4}" for group, label, count in rows))
+        for claim_id, order_id, step, note in granted:
+            print(f"granted  claim {claim_id}, order {order_id}, {step}: {note}".rstrip(": "))
+        return
+    console = _console()
+    table = _table("", "", "Count", title="Claims")
+    previous = ""
+    for group, label, count in rows:
+        style = OUTCOME_STYLE.get(label) or STATUS_STYLE.get(label, "")
+        table.add_row(f"[dim]{group}[/]" if group != previous else "", _styled(label, style), count)
+        previous = group
+    table.columns[2].justify = "right"
+    console.print(table)
+    if granted:
+        table = _table("Claim", "Order", "Step", "What was granted", title="Granted")
+        for row in granted:
+            table.add_row(*row)
+        console.print(table)
