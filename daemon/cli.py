@@ -206,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="JSON output")
     stats.set_defaults(handler=cmd_stats)
 
+    report = command("report", "your year on one page: an HTML file with a timeline per parcel and its claims",
+                     "Writes one self-contained HTML file (nothing loaded from the network; readable on a phone, "
+                     "printable): the year's totals (parcels, late, claimed, granted), then each parcel's timeline "
+                     "(the promised window, its revisions, the delivery or the attempt, days late) with the claims "
+                     "made about it, their status and outcome.")
+    report.add_argument("--output", metavar="FILE", type=Path,
+                        help="where to write it (default: lateclaim-report-YEAR.html here; - for standard output)")
+    report.add_argument("--year", type=int, metavar="YYYY", help="the year to show (default: the current one)")
+    as_of(report)
+    report.set_defaults(handler=cmd_report)
+
     doctor = command("doctor", "check the configuration, the state file, the password, the servers",
                      "Checks the configuration, the state file and its permissions, the clock and zone, the "
                      "password, the IMAP connection (TLS, login), the folders lateclaim will read and the Drafts "
@@ -442,6 +453,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
         from daemon.present import show_stats
 
         show_stats(summary)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from daemon.report import write_report
+    from daemon.store import Store
+
+    config = load_config(args)
+    now = now_or_as_of(args, config)
+    with Store(config.state.path, readonly=True) as store:
+        page = write_report(store, config, now, args.year)
+    if str(args.output) == "-":
+        sys.stdout.write(page)
+        return EXIT_OK
+    output: Path = args.output or Path(f"lateclaim-report-{args.year or now.year}.html")
+    partial = output.with_name(output.name + ".part")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"--output {output}: cannot write it: {exc.strerror or exc}") from None
+    print(f"Report written to {output} (open it in a browser; it loads nothing from the network).")
     return EXIT_OK
 
 

@@ -65,6 +65,7 @@ COMMANDS = [
     ["orders"], ["orders", "--json"], ["claims", "list"], ["claims", "show", "1"], ["claims", "approve", "1"],
     ["claims", "reject", "1"], ["claims", "resolve", "1", "--outcome", "granted"], ["claims", "send", "1"],
     ["stats"], ["doctor"], ["sync", "--once"], ["sync"], ["backfill", "--since", "2026-01-01"], ["run"],
+    ["report", "--output", "{tmp}/report.html"],
 ]
 
 
