@@ -15,24 +15,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import structlog
-
 from daemon import clock, logs
-from daemon.claim_actions import ClaimActionError
 from daemon.config import Config, ConfigError, find_config, load, require_mailbox
-from daemon.imap import MailboxError
-from daemon.oauth import OAuthError
-from daemon.secrets import SecretError
-from daemon.smtp import SmtpError
 from daemon.statefile import ForeignFile, check_state
-from daemon.store import StoreError
 
 if TYPE_CHECKING:
     from daemon.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-log = structlog.get_logger("lateclaim")
+# The errors that become one line and an exit status, by the module that defines them. They are looked up only
+# when an error happens: importing them all up front would load IMAP, SMTP, OAuth and the parsers for every
+# command, and the daemon's start pays for each import (bench/startup.py).
+USAGE_ERRORS = {"daemon.claim_actions": "ClaimActionError"}
+FAILURES = {"daemon.imap": "MailboxError", "daemon.secrets": "SecretError", "daemon.store": "StoreError",
+            "daemon.smtp": "SmtpError", "daemon.oauth": "OAuthError"}
+
+
+def _is_one_of(exc: BaseException, errors: dict[str, str]) -> bool:
+    # A module that was never imported cannot have raised its error.
+    return any(isinstance(exc, getattr(sys.modules[module], name))
+               for module, name in errors.items() if module in sys.modules)
 
 
 class UsageError(Exception):
@@ -551,12 +554,14 @@ def _run(argv: Sequence[str] | None) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (UsageError, ClaimActionError) as exc:
-        print(f"lateclaim: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (MailboxError, SecretError, StoreError, ForeignFile, SmtpError, OAuthError) as exc:
-        print(f"lateclaim: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except Exception as exc:
+        if isinstance(exc, UsageError) or _is_one_of(exc, USAGE_ERRORS):
+            print(f"lateclaim: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, ForeignFile) or _is_one_of(exc, FAILURES):
+            print(f"lateclaim: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
     except KeyboardInterrupt:
         return 130
 

@@ -13,7 +13,23 @@ import logging
 import sys
 from typing import Any, TextIO
 
-import structlog
+
+def _import_structlog() -> Any:
+    """structlog, loaded without rich: structlog imports rich when it is installed, for exception formatting that
+    lateclaim does not use, and every start (the daemon's first) would pay for it. rich stays importable for
+    daemon/present.py, which loads it only for a terminal."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        return sys.modules.get("structlog") or __import__("structlog")
+    # None in sys.modules makes `import rich` fail, for structlog's import only.
+    sys.modules["rich"] = None  # type: ignore[assignment]
+    try:
+        import structlog
+    finally:
+        del sys.modules["rich"]
+    return structlog
+
+
+structlog = _import_structlog()
 
 PRIORITIES = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2, "exception": 3}
 

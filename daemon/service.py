@@ -21,9 +21,9 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from daemon import clock
 from daemon.config import Config, ConfigError, load
@@ -34,6 +34,9 @@ from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
 from daemon.store import StoreError
 from daemon.systemd import notify
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = structlog.get_logger("lateclaim.service")
 
@@ -63,7 +66,7 @@ class Service:
         self.lock = threading.Lock()  # one sync at a time, whoever asks
         self.mailbox: ImapMailbox | None = None
         self.retry = Backoff(5, config.mailbox.poll_interval)
-        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler: BackgroundScheduler | None = None  # made after READY=1: the start need not load it
         self.quiet_until = clock.now()  # no connection before this (a server's limit was reached)
 
     def _limit_reached(self, exc: BaseException) -> float | None:
@@ -115,7 +118,7 @@ class Service:
             self._bring_forward(self.retry.next())
 
     def _bring_forward(self, seconds: float) -> None:
-        if not self.stop.is_set() and self.scheduler.running:
+        if not self.stop.is_set() and self.scheduler is not None and self.scheduler.running:
             self.scheduler.modify_job("sync", next_run_time=clock.now() + timedelta(seconds=seconds))
 
     # -- watching ---------------------------------------------------------------------------------------
@@ -175,7 +178,8 @@ class Service:
         with self.lock:
             self.config = new
             self._drop_connection()
-        self.scheduler.reschedule_job("sync", trigger="interval", seconds=new.mailbox.poll_interval)
+        if self.scheduler is not None:
+            self.scheduler.reschedule_job("sync", trigger="interval", seconds=new.mailbox.poll_interval)
         log.info("config_reloaded", path=str(path))
         notify("RELOADING=0", "STATUS=Configuration reloaded")
 
@@ -199,19 +203,22 @@ class Service:
             first_wait = pause
             log.error("sync_refused", error=str(exc), retry_in=round(pause), **_server_says(exc))
             notify("READY=1", f"STATUS=The server refused the connection; next attempt in {pause / 60:.0f} min: {exc}")
-        self.scheduler.add_job(
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.scheduler = scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
             self.sync, "interval", seconds=interval, id="sync",
             next_run_time=clock.now() + timedelta(seconds=first_wait),
             coalesce=True, max_instances=1, misfire_grace_time=None,
         )
         # Deadlines fall due with the date, not with mail: evaluate every morning too, whatever the interval.
-        self.scheduler.add_job(self.sync, "cron", hour=9, timezone=self.config.rules.timezone, id="daily",
+        scheduler.add_job(self.sync, "cron", hour=9, timezone=self.config.rules.timezone, id="daily",
                                coalesce=True, max_instances=1, misfire_grace_time=None)
-        self.scheduler.start()
+        scheduler.start()
         watcher = threading.Thread(target=self.watch, name="idle-watcher", daemon=True)
         watcher.start()
         self.stop.wait()
-        self.scheduler.shutdown(wait=True)  # lets a running sync finish the message it is on
+        scheduler.shutdown(wait=True)  # lets a running sync finish the message it is on
         with self.lock:
             self._drop_connection()
         log.info("stopped")

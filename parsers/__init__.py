@@ -7,15 +7,18 @@ Amazon shipment email IGNORED with the reason.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from parsers import schema_org
-from parsers.amazon import detect_language, events, kind_of
-from parsers.auth import authenticated, header_fields
-from parsers.marketplaces import marketplace_of
-from parsers.mime import Mail, identity, message_or_none, read, unwrap_forward
 from parsers.model import Event, EventKind, MessageInfo, ParseResult, Status
-from parsers.phrases import phrases
+
+if TYPE_CHECKING:
+    from parsers import schema_org
+    from parsers.mime import Mail
+
+# The reading modules (MIME, HTML, CLDR dates) are imported by parse() on its first call, not with the package:
+# parsers.model is imported by everything that stores events, and the daemon's start must not pay for a
+# parser it does not call when no mail is new (bench/startup.py).
 
 PARSER_VERSION = "1"
 MAX_BYTES = 10 * 1024 * 1024  # no shipment email comes near this; a larger one is not worth the memory
@@ -27,6 +30,8 @@ def _info(mail: Mail, auth: bool | None) -> MessageInfo:
 
 def parse(raw: bytes, *, recipient_tz: ZoneInfo | None = None,
           authserv_ids: tuple[str, ...] = ("mx.google.com",)) -> ParseResult:
+    from parsers.mime import identity, message_or_none
+
     if len(raw) > MAX_BYTES:
         return ParseResult(Status.QUARANTINED, MessageInfo(identity(raw, None)),
                            reason=f"too large: {len(raw)} bytes (the limit is {MAX_BYTES})")
@@ -38,6 +43,13 @@ def parse(raw: bytes, *, recipient_tz: ZoneInfo | None = None,
 
 
 def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, ...]) -> ParseResult:
+    from parsers import schema_org
+    from parsers.amazon import detect_language, events, kind_of
+    from parsers.auth import authenticated, header_fields
+    from parsers.marketplaces import marketplace_of
+    from parsers.mime import read, unwrap_forward
+    from parsers.phrases import phrases
+
     mail = read(raw)
     auth = authenticated(mail.sender, header_fields(raw), authserv_ids)
     marketplace = marketplace_of(mail.sender)
