@@ -7,6 +7,8 @@ on time, one that came three days late, an amazon.co.uk parcel that never came, 
 
 from __future__ import annotations
 
+import shutil
+import sys
 import tempfile
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -91,9 +93,19 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
                 print(f"Subject: {claim.subject}\n\n{claim.body.rstrip()}")
         _play_the_outcome(store, result.delivered)
     print(f"\nState file: {config.state.path}\nDrafts:     {outbox.path}")
-    print(f"Explore:    lateclaim claims list --config {config_file}")
+    print(f"Explore:    {_command()} claims list --config {config_file}")
+    print(f"            {_command()} report --config {config_file} --as-of 2026-11-24")
     print("With a real mailbox, `lateclaim sync` puts these drafts in your Gmail Drafts folder instead.")
     return 0
+
+
+def _command() -> str:
+    """How to call lateclaim from here: its name when that is what runs, else the full path it was run by."""
+    ran = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("lateclaim")
+    if ran is not None and ran.name == "lateclaim":
+        return "lateclaim" if on_path and Path(on_path).resolve() == ran.resolve() else str(ran.resolve())
+    return "lateclaim" if on_path else f"{sys.executable} -m daemon.cli"
 
 
 def _workdir(keep: Path | None) -> Path:

@@ -213,7 +213,7 @@ class Service:
         )
         # Deadlines fall due with the date, not with mail: evaluate every morning too, whatever the interval.
         scheduler.add_job(self.sync, "cron", hour=9, timezone=self.config.rules.timezone, id="daily",
-                               coalesce=True, max_instances=1, misfire_grace_time=None)
+                          coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.start()
         watcher = threading.Thread(target=self.watch, name="idle-watcher", daemon=True)
         watcher.start()
