@@ -1,8 +1,10 @@
 """Scores `lateclaim parse --json` on the development corpus (../shared/corpus) against its manifest.
 
 Field by field: kind, order id (the manifest's id must be among those reported), promised start and end,
-delivery date; and wrong promises: a promise reported that differs from the manifest's (the costly error: a
-claim on a promise that was never made). Prints a table per email and the totals.
+delivery date; and the two costly errors, which must both stay at 0: wrong promises (a promise reported that
+differs from the manifest's: a claim on a promise never made) and false deliveries (a `delivered` event from
+an email that does not state a delivery: it closes a parcel that never came and kills a rightful claim).
+Prints a table per email and the totals.
 
     python bench/parse_accuracy.py [--corpus DIR] [--timezone TZ]
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS_CANDIDATES = (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")  # main, worktree
 FIELDS = ("kind", "order_id", "promised_start", "promised_end", "delivered")
 
 
@@ -44,12 +46,14 @@ def score(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, bool | Non
     promised = event.get("promised_end")
     marks["wrong_promise"] = promised is not None and (
         promised != expected["promised_end"] or event.get("promised_start") != expected["promised_start"])
+    marks["false_delivery"] = expected["kind"] != "delivered" and any(e.get("kind") == "delivered" for e in events)
     return marks
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=Path,
+                        default=next((c for c in CORPUS_CANDIDATES if c.exists()), CORPUS_CANDIDATES[0]))
     parser.add_argument("--timezone", help="the recipient's zone (default: each marketplace's home zone)")
     args = parser.parse_args()
     manifest_file = args.corpus / "manifest.json"
@@ -59,9 +63,9 @@ def main() -> int:
     manifest = json.loads(manifest_file.read_text())
     files = [args.corpus / entry["file"] for entry in manifest]
     results = parse_all(files, args.timezone)
-    totals = dict.fromkeys((*FIELDS, "wrong_promise"), 0)
+    totals = dict.fromkeys((*FIELDS, "wrong_promise", "false_delivery"), 0)
     counted = dict.fromkeys(FIELDS, 0)
-    print(f"{'email':<28} {'conf':<6} {'kind':<5} {'order':<6} {'start':<6} {'end':<6} {'deliv':<6} wrong")
+    print(f"{'email':<28} {'conf':<6} {'kind':<5} {'order':<6} {'start':<6} {'end':<6} {'deliv':<6} errors")
     for entry in manifest:
         name = Path(entry["file"]).name
         got = results.get(name, {"status": "missing", "events": []})
@@ -74,12 +78,15 @@ def main() -> int:
                 counted[f] += 1
                 totals[f] += bool(mark)
         totals["wrong_promise"] += bool(marks["wrong_promise"])
+        totals["false_delivery"] += bool(marks["false_delivery"])
+        flags = ("WRONG PROMISE" if marks["wrong_promise"] else "", "FALSE DELIVERY" if marks["false_delivery"] else "")
         print(f"{name:<28} {entry['confidence']:<6} " + " ".join(f"{c:<5}" for c in cells)
-              + f"  {'WRONG' if marks['wrong_promise'] else ''}")
+              + "  " + " ".join(f for f in flags if f))
     print()
     for f in FIELDS:
         print(f"{f:<16} {totals[f]:>3} / {counted[f]} right")
-    print(f"{'wrong promises':<16} {totals['wrong_promise']:>3}")
+    print(f"{'wrong promises':<16} {totals['wrong_promise']:>3}   (must be 0)")
+    print(f"{'false deliveries':<16} {totals['false_delivery']:>3}   (must be 0)")
     return 0
 
 

@@ -30,11 +30,13 @@ def _info(mail: Mail, auth: bool | None) -> MessageInfo:
 
 def parse(raw: bytes, *, recipient_tz: ZoneInfo | None = None,
           authserv_ids: tuple[str, ...] = ("mx.google.com",)) -> ParseResult:
-    from parsers.mime import identity, message_or_none
+    from parsers.mime import identity, message_or_none, rejection
 
     if len(raw) > MAX_BYTES:
         return ParseResult(Status.QUARANTINED, MessageInfo(identity(raw, None)),
                            reason=f"too large: {len(raw)} bytes (the limit is {MAX_BYTES})")
+    if (refused := rejection(raw)) is not None:  # decided on the first bytes: random data costs nothing
+        return ParseResult(Status.QUARANTINED, MessageInfo(identity(raw, None)), reason=refused)
     try:
         return _parse(raw, recipient_tz, authserv_ids)
     except Exception as exc:  # noqa: BLE001 - the contract: bad input is quarantined, never raised
@@ -59,7 +61,7 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
         if inner is not None and inner_marketplace is not None:
             # A forward is never authentic: the forwarder could have written anything.
             mail, marketplace, auth = inner, inner_marketplace, (False if auth is not None else None)
-        elif markup := schema_org.parcels(mail.html):
+        elif markup := schema_org.parcels(mail.json_ld):
             return _from_markup(mail, auth, markup)
         else:
             reason = "sender is not an Amazon marketplace domain" if mail.sender else "no sender"
@@ -73,7 +75,7 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
         return ParseResult(Status.IGNORED, _info(mail, auth), reason=rule, diagnostics=mail.notes)
     zone = recipient_tz or marketplace.zone
     found, notes = events(mail, marketplace, language, zone, kind, rule)
-    found = tuple(_with_markup_promise(e, schema_org.parcels(mail.html)) for e in found)
+    found = tuple(_with_markup_promise(e, schema_org.parcels(mail.json_ld)) for e in found)
     return ParseResult(Status.PARSED, _info(mail, auth), found, diagnostics=(*mail.notes, *notes))
 
 

@@ -13,17 +13,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
-from parsers.dates import DateReader, Found, latest_time, local_date, resolve, window, year_from_weekday
+from parsers.dates import Found, date_reader, latest_time, local_date, resolve, window, year_from_weekday
 from parsers.marketplaces import Marketplace
 from parsers.mime import Mail
 from parsers.model import DateWindow, Event, EventKind
 from parsers.phrases import KIND_ORDER, Phrases, languages, phrases
 
-ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
+ORDER_ID = re.compile(r"(?<![\w%/=&+-])\d{3}-\d{7}-\d{7}(?![\w-])")  # not inside a link (orderId=, %2F)
+LINK = re.compile(r"https?://|www\.|<a\s")
+WORD = re.compile(r"\w+")
+NON_WORD = re.compile(r"\W+")
 COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|&copy;)\s*((?:19|20)\d\d)", re.I)
 SPACES = re.compile(r"\s+")
+MAX_LINE = 2000
+SEGMENT = 200  # a promise's date follows its marker closely: no date search looks further
+MAX_MARKERS = 64  # more promise markers than any real email holds: the email is not read for a promise
 
 
 @dataclass(frozen=True)
@@ -50,37 +57,81 @@ def detect_language(mail: Mail, marketplace: Marketplace) -> str:
 
 
 def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
-    """The email's kind and the rule that said so; (None, reason) for Amazon mail that is not a shipment's."""
+    """The email's kind and the rule that said so; (None, reason) for Amazon mail that is not a shipment's.
+
+    Decided by what the email itself states, in this order: the subject, the main heading, the body's
+    sentences. Labels (a progress tracker's "Shipped · Out for delivery · Delivered"), links, footers and
+    recommendation blocks never decide it: a false "delivered" would close a parcel that never came."""
+    statements = body_statements(mail, p)
+    delayed = any(_states(line, ph, p, 2) for line in statements for ph in p.body.get("delayed", ())
+                  if ph in line)
     for kind in KIND_ORDER:
         pattern = p.subject.get(kind)
         if pattern is not None and pattern.search(mail.subject):
-            if kind == "shipped" and any(w in mail.text.lower() for w in p.body["delayed"]):
+            if kind == "shipped" and delayed:
                 return EventKind.DELAYED, "body: delay wording in a shipment email"
             return EventKind(kind), f"subject: {kind}"
-    body = mail.text.lower()
-    for kind in KIND_ORDER:
-        if any(phrase in body for phrase in p.body.get(kind, ())):
-            return EventKind(kind), f"body: {kind}"
+    for heading in mail.headings:
+        if (kind_ := _stated_kind([heading.lower()], p, 1)) is not None:
+            return kind_, f"heading: {kind_.value}"
+    if (kind_ := _stated_kind(statements, p, 2)) is not None:
+        return kind_, f"body: {kind_.value}"
     subject = mail.subject.lower()
     if any(word in subject for word in p.ignore):
         return None, "Amazon email that is not about a shipment (marketing, account or review)"
     return None, "Amazon email with no order, shipment or delivery wording"
 
 
+def body_statements(mail: Mail, p: Phrases) -> list[str]:
+    """The body's lines that can state what the email is about, lowercased: those above the first
+    recommendation heading or footer, without the ones carrying a link."""
+    found = []
+    for line in _lines(mail.text):
+        lower = line.lower()
+        if lower.startswith(p.stop) or lower.startswith("©") or any(f in lower for f in p.footer):
+            break
+        if not LINK.search(lower):
+            found.append(lower)
+    return found
+
+
+def _states(line: str, phrase: str, p: Phrases, words: int) -> bool:
+    """Whether `line` (holding `phrase`) is a statement rather than a label: `words` words besides the
+    phrase and the tracker's labels, or a day ("Livré aujourd'hui", "Delivered Friday 4 December")."""
+    rest = line.replace(phrase, " ", 1)
+    if p.tracker is not None:
+        rest = p.tracker.sub(" ", rest)
+    enough = len(WORD.findall(rest)) >= words if p.word_boundaries else len(NON_WORD.sub("", rest)) >= 2 * words
+    return enough or bool(date_reader(p.language).find(line))
+
+
+def _stated_kind(lines: list[str], p: Phrases, words: int) -> EventKind | None:
+    """The kind of the first line stating one (in the order of KIND_ORDER within a line); a delay stated
+    anywhere wins over shipped, ordered and out-for-delivery statements."""
+    first: EventKind | None = None
+    for line in lines:
+        for kind in KIND_ORDER:
+            if any(ph in line and _states(line, ph, p, words) for ph in p.body.get(kind, ())):
+                if kind == "delayed":
+                    return EventKind.DELAYED
+                first = first or EventKind(kind)
+                break
+    return first
+
+
 def order_ids(mail: Mail) -> tuple[str, ...]:
-    """Every order number shown, the visible ones first: contributors and templates differ between parts."""
+    """Every order number shown, the visible ones first: contributors and templates differ between parts.
+    Only where Amazon prints them (subject, text, the HTML's visible text), never inside a link."""
     seen: dict[str, None] = {}
-    for source in (mail.subject, mail.text, mail.html):
+    for source in (mail.subject, mail.text, mail.html_text):
         for m in ORDER_ID.finditer(source):
-            before = source[m.start() - 1:m.start()]
-            after = source[m.end():m.end() + 1]
-            if not (before.isdigit() or before == "-" or after.isdigit() or after == "-"):
-                seen.setdefault(m.group(), None)
+            seen.setdefault(m.group(), None)
     return tuple(seen)
 
 
 def _lines(text: str) -> list[str]:
-    return [line for line in (raw.strip() for raw in text.splitlines()) if line]
+    """The non-empty lines, each cut to MAX_LINE characters (Amazon's are short; a longer one is padding)."""
+    return [line[:MAX_LINE] for line in (raw.strip() for raw in text.splitlines()) if line]
 
 
 @cache
@@ -105,11 +156,11 @@ def _marker_hits(lines: list[str], markers: tuple[str, ...], bounded: bool = Tru
 def _segment(lines: list[str], index: int, end: int) -> tuple[str, str]:
     """The text a marker introduces: the rest of its line, or the next line when the marker ends its line.
     Returns (segment, evidence) where evidence is the marker's line(s) as written."""
-    rest = lines[index][end:].lstrip(" :：-–\u00a0")
+    rest = lines[index][end:].lstrip(" :：-–\u00a0")[:SEGMENT]
     if rest:
         return rest, lines[index]
     if index + 1 < len(lines):
-        return lines[index + 1], f"{lines[index]} {lines[index + 1]}"
+        return lines[index + 1][:SEGMENT], f"{lines[index]} {lines[index + 1]}"
     return "", lines[index]
 
 
@@ -117,10 +168,12 @@ class Reader:
     def __init__(self, mail: Mail, language: str, zone: ZoneInfo) -> None:
         self.mail = mail
         self.p = phrases(language)
-        self.dates = DateReader(language)
+        self.dates = date_reader(language)
         self.lines = _lines(mail.text)
         self.reference = local_date(mail.sent_at, zone)
         self.fallback_year: int | None = None
+        self.notes: list[str] = []
+        self._promises: list[tuple[int, Promise]] | None = None
         if self.reference is None:
             years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html)
             self.fallback_year = mail.year_hint or (int(years[0]) if years else None)
@@ -158,9 +211,18 @@ class Reader:
 
     def promises(self) -> list[tuple[int, Promise]]:
         """Every promise stated, one per line, in order, with the line it is on."""
+        if self._promises is None:
+            self._promises = self._read_promises()
+        return self._promises
+
+    def _read_promises(self) -> list[tuple[int, Promise]]:
+        hits = list(islice(_marker_hits(self.lines, self.p.promise, self.p.word_boundaries), MAX_MARKERS + 1))
+        if len(hits) > MAX_MARKERS:
+            self.notes.append(f"more than {MAX_MARKERS} promise markers: no promise read (not a real email's shape)")
+            return []
         previous = self._first_window(self.p.previous)
         found: list[tuple[int, Promise]] = []
-        for index, end, marker in _marker_hits(self.lines, self.p.promise, self.p.word_boundaries):
+        for index, end, marker in hits:
             if found and found[-1][0] == index:
                 continue
             segment, evidence = _segment(self.lines, index, end)
@@ -186,7 +248,7 @@ class Reader:
                 for m in ORDER_ID.finditer(line)]
 
     def _first_window(self, markers: tuple[str, ...]) -> tuple[DateWindow, str] | None:
-        for index, end, _ in _marker_hits(self.lines, markers, self.p.word_boundaries):
+        for index, end, _ in islice(_marker_hits(self.lines, markers, self.p.word_boundaries), MAX_MARKERS):
             segment, evidence = _segment(self.lines, index, end)
             found, _ = self.read_window(segment)
             if found is not None:
@@ -288,4 +350,4 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
         evidence=evidence,
         pattern=pattern,
     )
-    return (event,), tuple(notes)
+    return (event,), (*notes, *reader.notes)

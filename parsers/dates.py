@@ -151,6 +151,12 @@ class DateReader:
         return Found(m.start(), m.end(), day, month, year, weekday)
 
 
+@cache
+def date_reader(language: str) -> DateReader:
+    """One reader per language: its patterns are compiled once."""
+    return DateReader(language)
+
+
 def resolve(found: Found, reference: date | None) -> date | None:
     """The calendar date a mention means, given the email's local date; None when it cannot be known."""
     if found.relative_days is not None:

@@ -7,7 +7,6 @@ read; a malformed block is skipped.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +14,6 @@ from typing import Any
 
 from parsers.model import DateWindow, EventKind
 
-LD_JSON = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script>", re.I | re.S)
 STATUS = {
     "orderdelivered": EventKind.DELIVERED,
     "orderintransit": EventKind.SHIPPED,
@@ -55,9 +53,10 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def parcels(html: str) -> list[Parcel]:
+def parcels(blocks: tuple[str, ...]) -> list[Parcel]:
+    """The parcels of the email's JSON-LD blocks (`Mail.json_ld`)."""
     found = []
-    for block in LD_JSON.findall(html):
+    for block in blocks:
         try:
             data = json.loads(block)
         except ValueError:

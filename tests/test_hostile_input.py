@@ -60,3 +60,29 @@ def test_mutated_real_shaped_emails_never_raise(sample: bytes, data: st.DataObje
 @given(st.binary(max_size=3000))
 def test_random_bytes_never_raise(raw: bytes) -> None:
     assert parse(raw).status in (Status.PARSED, Status.IGNORED, Status.QUARANTINED)
+
+
+def test_bytes_that_are_not_an_email_are_refused_on_their_first_bytes() -> None:
+    result = parse(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100)
+    assert result.status is Status.QUARANTINED and result.reason.startswith("not an email")
+
+
+def test_endless_headers_are_refused() -> None:
+    result = parse(b"From: shipment-tracking@amazon.com\r\n" + b"X-Filler: y\r\n" * 10_000 + b"\r\nArriving: today")
+    assert result.status is Status.QUARANTINED and "headers longer than" in result.reason
+
+
+def test_a_flood_of_promise_markers_yields_no_promise_and_says_why() -> None:
+    raw = (b"From: shipment-tracking@amazon.com\r\nSubject: Shipped: your package\r\n"
+           b"Date: Tue, 01 Dec 2026 09:00:00 +0000\r\n\r\n" + b"Arriving: Thursday\r\n" * 500)
+    result = parse(raw)
+    assert result.status is Status.PARSED and result.events[0].promise is None
+    assert any("promise markers" in note for note in result.diagnostics)
+
+
+def test_a_missing_blank_line_after_the_headers_is_read_like_the_standard_parser() -> None:
+    raw = (b"From: shipment-tracking@amazon.com\r\nSubject: Shipped: your package\r\n"
+           b"Date: Tue, 01 Dec 2026 09:00:00 +0000\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nArriving: Thursday, December 3\r\n--b--\r\n")
+    result = parse(raw)
+    assert result.status is Status.PARSED and result.events[0].promise is not None

@@ -29,21 +29,35 @@ class Phrases:
     stop: tuple[str, ...]  # headings of recommendation blocks: no order item below them
     month_aliases: dict[str, int]
     word_boundaries: bool = True  # False for scripts written without spaces (Japanese)
+    tracker: re.Pattern[str] | None = None  # the progress tracker's labels: a row of them states nothing
+    footer: tuple[str, ...] = ()  # lines where the footer starts: nothing below states what the email is about
 
 
 def _pattern(alternatives: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.I)
 
 
+def _labels(labels: list[str], bounded: bool) -> re.Pattern[str] | None:
+    if not labels:
+        return None
+    before, after = (r"(?<!\w)", r"(?!\w)") if bounded else ("", "")
+    alternatives = "|".join(re.escape(x.lower()) for x in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"{before}(?:{alternatives}){after}")
+
+
 @cache
 def phrases(language: str) -> Phrases:
     data: dict[str, Any] = tomllib.loads((files("parsers") / "phrases" / f"{language}.toml").read_text("utf-8"))
+    body = dict(data["body"])
+    # Written below [body] in the files, so TOML files them under it: they are lists of their own, not kinds.
+    ignore, tracker = body.pop("ignore", data.get("ignore", [])), body.pop("tracker", data.get("tracker", []))
     return Phrases(
         language=language,
         detect=tuple(data["detect"]),
         subject={kind: _pattern(p) for kind, p in data["subject"].items()},
-        body={kind: tuple(x.lower() for x in p) for kind, p in data["body"].items()},
-        ignore=tuple(x.lower() for x in data.get("ignore", [])),
+        body={kind: tuple(x.lower() for x in p) for kind, p in body.items()},
+        ignore=tuple(x.lower() for x in ignore),
+        tracker=_labels(tracker, data.get("word_boundaries", True)),
         promise=tuple(data["promise"]["markers"]),
         previous=tuple(data["promise"].get("previous", [])),
         guaranteed=tuple(x.lower() for x in data["promise"].get("guaranteed", [])),
@@ -53,6 +67,7 @@ def phrases(language: str) -> Phrases:
         stop=tuple(x.lower() for x in data["items"]["stop"]),
         month_aliases=data.get("month_aliases", {}),
         word_boundaries=data.get("word_boundaries", True),
+        footer=tuple(x.lower() for x in data.get("footer", [])),
     )
 
 
