@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import islice
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from parsers import facts
 from parsers.dates import Found, date_reader, latest_time, local_date, resolve, window, year_from_weekday
 from parsers.marketplaces import Marketplace
 from parsers.mime import Mail
@@ -28,6 +30,7 @@ WORD = re.compile(r"\w+")
 NON_WORD = re.compile(r"\W+")
 COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|&copy;)\s*((?:19|20)\d\d)", re.I)
 SPACES = re.compile(r"\s+")
+ITEM_COUNT = re.compile(r"^\d+\s+[xX×]\s+(.+)$")
 MAX_LINE = 2000
 SEGMENT = 200  # a promise's date follows its marker closely: no date search looks further
 MAX_MARKERS = 64  # more promise markers than any real email holds: the email is not read for a promise
@@ -106,17 +109,20 @@ def _states(line: str, phrase: str, p: Phrases, words: int) -> bool:
 
 
 def _stated_kind(lines: list[str], p: Phrases, words: int) -> EventKind | None:
-    """The kind of the first line stating one (in the order of KIND_ORDER within a line); a delay stated
-    anywhere wins over shipped, ordered and out-for-delivery statements."""
-    first: EventKind | None = None
+    """The kind of the first line stating one; within a line the longest phrase wins ("sera livré aujourd'hui"
+    is out for delivery, not "livré aujourd'hui"). A delay stated anywhere wins over the other statements."""
+    delays = p.body.get("delayed", ())
+    if any(ph in line and _states(line, ph, p, words) for line in lines for ph in delays):
+        return EventKind.DELAYED
     for line in lines:
+        best: tuple[int, str] | None = None
         for kind in KIND_ORDER:
-            if any(ph in line and _states(line, ph, p, words) for ph in p.body.get(kind, ())):
-                if kind == "delayed":
-                    return EventKind.DELAYED
-                first = first or EventKind(kind)
-                break
-    return first
+            for phrase in p.body.get(kind, ()) if kind != "delayed" else ():
+                if phrase in line and (best is None or len(phrase) > best[0]) and _states(line, phrase, p, words):
+                    best = (len(phrase), kind)
+        if best is not None:
+            return EventKind(best[1])
+    return None
 
 
 def order_ids(mail: Mail) -> tuple[str, ...]:
@@ -255,29 +261,58 @@ class Reader:
                 return found, clean(evidence)
         return None
 
-    def delivery_evidence(self) -> str:
-        phrases_ = self.p.body.get("delivered", ())
+    def evidence_for(self, kind: EventKind) -> str:
+        """The first line stating `kind` in the body's words, else the subject."""
+        phrases_ = self.p.body.get(kind.value, ())
         for line in self.lines:
             if any(ph in line.lower() for ph in phrases_):
                 return clean(line)
         return clean(self.mail.subject)
 
-    def items(self, start: int = 0, end: int | None = None) -> tuple[str, ...]:
-        """Titles of the ordered items (between lines `start` and `end`), from the shapes Amazon uses; nothing
-        below a recommendations heading."""
-        found: dict[str, None] = {}
-        for line in self.lines[start:end]:
+    def today_promise(self) -> Promise | None:
+        """Out for delivery "today" (in any language's words): a promise for the email's own day."""
+        if self.reference is None:
+            return None
+        today = self.dates.relative_pattern
+        subject = self.p.subject.get("out_for_delivery")
+        for line in [self.mail.subject, *self.content_lines()]:
             lower = line.lower()
-            if any(lower.startswith(stop) for stop in self.p.stop):
+            hit = today.search(line) if today is not None else None
+            if hit is None or self.dates.relative.get(hit.group().lower().replace("’", "'"), -1) != 0:
+                continue
+            if (any(ph in lower for ph in self.p.body.get("out_for_delivery", ()))
+                    or any(m.lower() in lower for m in self.p.promise)
+                    or (subject is not None and line is self.mail.subject and subject.search(line))):
+                return Promise(DateWindow.on(self.reference, latest_time(line[hit.end():hit.end() + 60])),
+                               clean(line), f"{self.p.language}.today", None)
+        return None
+
+    def content_lines(self) -> list[str]:
+        """The lines above the first recommendation heading: what the email says about this order."""
+        for index, line in enumerate(self.lines):
+            if line.lower().startswith(self.p.stop):
+                return self.lines[:index]
+        return self.lines
+
+    def item_lines(self, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
+        """(line, title) of the ordered items between lines `start` and `end`, from the shapes Amazon uses;
+        nothing below a recommendations heading."""
+        found: dict[str, int] = {}
+        for index, line in enumerate(self.lines[start:end], start):
+            lower = line.lower()
+            if lower.startswith(self.p.stop):
                 break
             title = None
             if line.startswith(("* ", "• ")):
                 title = line[2:].strip()
-            elif m := re.match(r"^\d+\s+[xX×]\s+(.+)$", line):
+            elif m := ITEM_COUNT.match(line):
                 title = m.group(1).strip()
             if title and not title.lower().startswith(("http", "<http")) and len(title) > 2:
-                found.setdefault(title, None)
-        return tuple(found)
+                found.setdefault(title, index)
+        return [(index, title) for title, index in found.items()]
+
+    def items(self, start: int = 0, end: int | None = None) -> tuple[str, ...]:
+        return tuple(title for _, title in self.item_lines(start, end))
 
 
 Part = tuple[tuple[str, ...], str | None, Promise, tuple[str, ...]]  # order ids, shipment key, promise, items
@@ -316,27 +351,35 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
            rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
     reader = Reader(mail, language, zone)
     if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail))):
+        stated, notes = _facts(reader, marketplace, kind, [])
         return tuple(Event(kind=kind, marketplace=marketplace.domain, language=language, order_ids=part_ids,
                            promise=p.window, previous_promise=p.previous, guaranteed=p.guaranteed, items=items,
-                           shipment=shipment, evidence=p.evidence, pattern=p.pattern)
+                           shipment=shipment, evidence=p.evidence, pattern=p.pattern,
+                           **{k: v for k, v in stated.items() if k in ("seller", "fulfilled_by", "order_date")})
                      for part_ids, shipment, p, items in parts), (f"kind from {rule}",
-                                                                 f"{len(parts)} orders or shipments")
+                                                                 f"{len(parts)} orders or shipments", *notes)
     ids = order_ids(mail)
     notes = [f"kind from {rule}", f"language {language}"]
     promise = reader.promise() if kind is not EventKind.DELIVERED else None
+    if promise is None and kind is EventKind.OUT_FOR_DELIVERY:
+        promise = reader.today_promise()
     delivered_on = None
     evidence, pattern = "", ""
     if kind is EventKind.DELIVERED:
         delivered_on = reader.reference
-        evidence, pattern = reader.delivery_evidence(), f"{language}.delivered[{rule}]"
+        evidence, pattern = reader.evidence_for(kind), f"{language}.delivered[{rule}]"
         if delivered_on is None:
             notes.append("no usable Date header: the delivery date is unknown")
+    elif kind in (EventKind.ATTEMPTED, EventKind.PICKUP_READY) and (promise is None or kind is EventKind.PICKUP_READY):
+        evidence, pattern = reader.evidence_for(kind), f"{language}.{kind.value}[{rule}]"
     elif promise is not None:
         evidence, pattern = promise.evidence, promise.pattern
     else:
         notes.append("no promised date found")
     if not ids:
         notes.append("no order number in the email")
+    titles = reader.item_lines()
+    stated, fact_notes = _facts(reader, marketplace, kind, titles)
     event = Event(
         kind=kind,
         marketplace=marketplace.domain,
@@ -346,8 +389,41 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
         previous_promise=promise.previous if promise else None,
         guaranteed=promise.guaranteed if promise else None,
         delivered_on=delivered_on,
-        items=reader.items(),
         evidence=evidence,
         pattern=pattern,
+        **stated,
     )
-    return (event,), (*notes, *reader.notes)
+    return (event,), (*notes, *fact_notes, *reader.notes)
+
+
+def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind,
+           titles: list[tuple[int, str]]) -> tuple[dict[str, Any], list[str]]:
+    """The Event fields beyond kind and promise, as this email states them, and notes on what was left out."""
+    p = reader.p
+    text = facts.Text(reader.content_lines())
+    notes: list[str] = []
+    items = tuple(title for _, title in titles)
+    if not items and reader.mail.html:
+        items = facts.image_titles(reader.mail.html, p)
+        if items:
+            notes.append("items read from image alt texts")
+    sellers, senders = facts.names(text, p, "seller"), facts.names(text, p, "fulfilled_by")
+    for fact, found in (("sellers", sellers), ("senders", senders)):
+        if len(found) > 1:
+            notes.append(f"several {fact} ({'; '.join(found)}): none reported")
+    stated: dict[str, Any] = {
+        "items": items,
+        "parcel": facts.parcel(text, p),
+        "seller": sellers[0] if len(sellers) == 1 else None,
+        "fulfilled_by": senders[0] if len(senders) == 1 else None,
+        "order_date": facts.day_after(text, p, "order_date", reader.read_window),
+        "prices": facts.prices(text, titles),
+        "total": facts.total(text, p, refund=kind is EventKind.REFUNDED),
+    }
+    if kind in (EventKind.PICKUP_READY, EventKind.ATTEMPTED):
+        stated["available_on"] = (facts.day_after(text, p, "available_on", reader.read_window)
+                                  or local_date(reader.mail.sent_at, marketplace.zone))
+        stated["waiting_at"] = facts.waiting_at(text, p)
+    if kind is EventKind.REFUNDED:
+        stated["refund_scope"] = facts.refund_scope(text, p, items)
+    return stated, notes

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-KIND_ORDER = ("delayed", "delivered", "out_for_delivery", "pickup_ready", "cancelled", "refunded", "shipped",
-              "ordered")
+KIND_ORDER = ("attempted", "delayed", "delivered", "out_for_delivery", "pickup_ready", "cancelled", "refunded",
+              "shipped", "ordered")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Phrases:
     word_boundaries: bool = True  # False for scripts written without spaces (Japanese)
     tracker: re.Pattern[str] | None = None  # the progress tracker's labels: a row of them states nothing
     footer: tuple[str, ...] = ()  # lines where the footer starts: nothing below states what the email is about
+    facts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fact -> its markers, lowercase ([facts])
 
 
 def _pattern(alternatives: list[str]) -> re.Pattern[str]:
@@ -68,6 +69,7 @@ def phrases(language: str) -> Phrases:
         month_aliases=data.get("month_aliases", {}),
         word_boundaries=data.get("word_boundaries", True),
         footer=tuple(x.lower() for x in data.get("footer", [])),
+        facts={fact: tuple(x.lower() for x in markers) for fact, markers in data.get("facts", {}).items()},
     )
 
 

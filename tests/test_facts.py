@@ -1,0 +1,105 @@
+"""Facts beyond kind and promise, in every language: "today" promises of out-for-delivery emails, delivery
+attempts, the parcel's number, its seller. Each line is written as Amazon words it (our own examples)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from parsers import parse
+from parsers.model import DateWindow, EventKind, Status
+
+DOMAIN = {"en": "amazon.co.uk", "fr": "amazon.fr", "de": "amazon.de", "it": "amazon.it", "es": "amazon.es",
+          "nl": "amazon.nl", "pl": "amazon.pl", "sv": "amazon.se", "pt": "amazon.com.br", "ja": "amazon.co.jp"}
+SENT = "Thu, 03 Dec 2026 07:00:00 +0000"  # Thursday 3 December everywhere from the Americas to Japan
+
+
+def _email(language: str, subject: str, text: str) -> bytes:
+    return (f'From: "Amazon" <shipment-tracking@{DOMAIN[language]}>\r\nTo: alex@example.com\r\n'
+            f"Subject: {subject}\r\nDate: {SENT}\r\nMessage-ID: <facts-{language}@example.com>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            f"{text}\r\nOrder 123-1234567-1234567\r\n").encode()
+
+
+TODAY = {
+    "en": "Your package will be delivered today.",
+    "fr": "Votre colis sera livré aujourd'hui.",
+    "de": "Ihr Paket wird heute zugestellt.",
+    "it": "Il tuo pacco sarà consegnato oggi.",
+    "es": "Tu paquete se entregará hoy.",
+    "nl": "Je pakket wordt vandaag bezorgd.",
+    "pl": "Twoja przesyłka zostanie dziś dostarczona.",
+    "sv": "Ditt paket levereras i dag.",
+    "pt": "Seu pacote será entregue hoje.",
+    "ja": "ご注文の商品は本日お届け予定です。",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TODAY))
+def test_out_for_delivery_today_is_a_promise_for_the_emails_day(language: str) -> None:
+    result = parse(_email(language, "Amazon", f"{TODAY[language]}\n"))
+    assert result.status is Status.PARSED, result.reason
+    [event] = result.events
+    expected_day = date(2026, 12, 3)
+    assert event.kind is EventKind.OUT_FOR_DELIVERY
+    assert event.promise == DateWindow.on(expected_day)
+    assert event.evidence == TODAY[language]
+
+
+ATTEMPTED = {
+    "en": ("We tried to deliver your package today, but nobody was home.", "Your package is now at:",
+           "Post Office, 1 High Street"),
+    "fr": ("Nous avons essayé de livrer votre colis aujourd'hui, sans succès.", "Votre colis vous attend au",
+           "Tabac de la Place, 3 place du Marché"),
+    "de": ("Wir haben versucht, Ihr Paket zuzustellen, leider ohne Erfolg.", "Abholort:", "Packstation 112, Berlin"),
+    "it": ("Non siamo riusciti a consegnare il tuo pacco oggi.", "Punto di ritiro:", "Tabaccheria Rossi, Milano"),
+    "es": ("No hemos podido entregar tu paquete hoy.", "Punto de recogida:", "Kiosco Sol, Madrid"),
+    "nl": ("We konden je pakket vandaag niet bezorgen.", "Ophaalpunt:", "Boekhandel De Hoek, Utrecht"),
+    "pl": ("Nie udało się doręczyć Twojej przesyłki.", "Punkt odbioru:", "Paczkomat WAW01M, Warszawa"),
+    "sv": ("Vi kunde inte leverera ditt paket i dag.", "Utlämningsställe:", "ICA Nära, Uppsala"),
+    "pt": ("Não foi possível entregar seu pacote hoje.", "Ponto de retirada:", "Agência Centro, São Paulo"),
+    "ja": ("ご不在のため、お荷物を配達できませんでした。", "受取場所：", "ローソン新宿店"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(ATTEMPTED))
+def test_a_failed_attempt_says_when_and_where_the_parcel_waits(language: str) -> None:
+    sentence, marker, place = ATTEMPTED[language]
+    result = parse(_email(language, "Amazon", f"{sentence}\n{marker} {place}\n"))
+    assert result.status is Status.PARSED, result.reason
+    [event] = result.events
+    assert event.kind is EventKind.ATTEMPTED
+    assert event.available_on == date(2026, 12, 3)  # not stated: the email's day in the marketplace's zone
+    assert event.waiting_at == place
+    assert event.promise is None
+
+
+PARCEL_AND_SELLER = {
+    "en": "We've shipped package 2 of 3.\nSold by: Acme Goods Ltd",
+    "fr": "Nous avons expédié le colis 2 sur 3.\nVendu par : Acme Goods SARL",
+    "de": "Paket 2 von 3 wurde versandt.\nVerkauf durch: Acme Goods GmbH",
+    "it": "Il pacco 2 di 3 è stato spedito.\nVenduto da: Acme Goods Srl",
+    "es": "El paquete 2 de 3 ha sido enviado.\nVendido por: Acme Goods SL",
+    "nl": "Pakket 2 van 3 is verzonden.\nVerkocht door: Acme Goods BV",
+    "pl": "Paczka 2 z 3 została wysłana.\nSprzedawca: Acme Goods Sp. z o.o.",
+    "sv": "Paket 2 av 3 har skickats.\nSäljs av: Acme Goods AB",
+    "pt": "O pacote 2 de 3 foi enviado.\nVendido por: Acme Goods Ltda",
+    "ja": "荷物2/3を発送しました。\n販売者：アクメ株式会社",
+}
+
+
+@pytest.mark.parametrize("language", sorted(PARCEL_AND_SELLER))
+def test_the_parcels_number_and_its_seller_are_read(language: str) -> None:
+    text = PARCEL_AND_SELLER[language]
+    [event] = parse(_email(language, "Amazon", text)).events
+    assert event.kind is EventKind.SHIPPED
+    assert event.parcel is not None and (event.parcel.number, event.parcel.count) == (2, 3)
+    assert event.seller == text.split("\n")[1].split(":", 1)[-1].split("：", 1)[-1].strip()
+
+
+def test_several_sellers_are_not_guessed_between() -> None:
+    text = "We've shipped your items.\n* Kettle\nSold by: Acme Ltd\n* Toaster\nSold by: Other Shop Ltd"
+    result = parse(_email("en", "Amazon", text))
+    assert result.events[0].seller is None
+    assert any("several sellers" in note for note in result.diagnostics)
