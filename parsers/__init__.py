@@ -66,6 +66,8 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
         else:
             reason = "sender is not an Amazon marketplace domain" if mail.sender else "no sender"
             return ParseResult(Status.IGNORED, _info(mail, auth), reason=reason)
+    if mail.sent_at is not None and mail.sent_at.tzinfo is None:  # a forward's Date line without a zone
+        mail = replace(mail, sent_at=mail.sent_at.replace(tzinfo=marketplace.zone))
     if not mail.text.strip():
         return ParseResult(Status.QUARANTINED, _info(mail, auth), reason="no readable text or HTML part",
                            diagnostics=mail.notes)

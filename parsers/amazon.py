@@ -33,6 +33,7 @@ SPACES = re.compile(r"\s+")
 ITEM_COUNT = re.compile(r"^\d+\s+[xX×]\s+(.+)$")
 MAX_LINE = 2000
 SEGMENT = 200  # a promise's date follows its marker closely: no date search looks further
+MAX_STATEMENT_LINES = 400  # the email states its kind near its top; real ones have 100-600 lines in all
 MAX_MARKERS = 64  # more promise markers than any real email holds: the email is not read for a promise
 
 
@@ -87,9 +88,9 @@ def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
 
 def body_statements(mail: Mail, p: Phrases) -> list[str]:
     """The body's lines that can state what the email is about, lowercased: those above the first
-    recommendation heading or footer, without the ones carrying a link."""
+    recommendation heading or footer, without the ones carrying a link, among the first 400."""
     found = []
-    for line in _lines(mail.text):
+    for line in _lines(mail.text)[:MAX_STATEMENT_LINES]:
         lower = line.lower()
         if lower.startswith(p.stop) or lower.startswith("©") or any(f in lower for f in p.footer):
             break
@@ -298,6 +299,7 @@ class Reader:
         """(line, title) of the ordered items between lines `start` and `end`, from the shapes Amazon uses;
         nothing below a recommendations heading."""
         found: dict[str, int] = {}
+        sellers = self.p.facts.get("seller", ())
         for index, line in enumerate(self.lines[start:end], start):
             lower = line.lower()
             if lower.startswith(self.p.stop):
@@ -307,6 +309,9 @@ class Reader:
                 title = line[2:].strip()
             elif m := ITEM_COUNT.match(line):
                 title = m.group(1).strip()
+            elif (index + 1 < len(self.lines) and self.lines[index + 1].lower().startswith(sellers)
+                  and not lower.startswith(sellers) and facts.amount(line) is None):
+                title = line  # the classic layout: a title, then "Sold by ..." on the next line
             if title and not title.lower().startswith(("http", "<http")) and len(title) > 2:
                 found.setdefault(title, index)
         return [(index, title) for title, index in found.items()]
@@ -315,15 +320,24 @@ class Reader:
         return tuple(title for _, title in self.item_lines(start, end))
 
 
-Part = tuple[tuple[str, ...], str | None, Promise, tuple[str, ...]]  # order ids, shipment key, promise, items
+@dataclass(frozen=True)
+class Part:
+    """One order or shipment of an email covering several: its order ids, shipment key, promise, and the lines
+    [start, end) that speak of it (its items, seller, prices)."""
+
+    order_ids: tuple[str, ...]
+    shipment: str | None
+    promise: Promise
+    start: int
+    end: int | None
 
 
 def _split(reader: Reader, ids: tuple[str, ...]) -> list[Part] | None:
-    """An email covering several orders or shipments: one Part each (its items are those listed between its
-    promise and the next one), or None.
+    """An email covering several orders or shipments: one Part each, or None.
 
     Several orders: each promise goes with the order number nearest it, after it ("Arriving Tuesday ... Order #")
-    or before it ("Order # ... Arriving:"), whichever layout gives every promise its own order. Several promises
+    or before it ("Order # ... Arriving:"), whichever layout gives every promise its own order; a part's lines
+    run from its promise (or, in the second layout, its order number) to the next part's. Several promises
     and one order: one shipment each, numbered in order. Anything less clear-cut stays one event."""
     found = reader.promises()
     if len({p.window for _, p in found}) < 2:
@@ -331,19 +345,21 @@ def _split(reader: Reader, ids: tuple[str, ...]) -> list[Part] | None:
     orders = reader.order_lines()
     distinct = list(dict.fromkeys(order for _, order in orders))
     ends = [index for index, _ in found[1:]] + [None]
-    spans = [(index, end) for (index, _), end in zip(found, ends, strict=True)]
     if len(distinct) <= 1:
-        parts = zip(found, spans, strict=True)
-        return [(ids, str(n), p, reader.items(*span)) for n, ((_, p), span) in enumerate(parts, 1)]
+        return [Part(ids, str(n), p, index, end)
+                for n, ((index, p), end) in enumerate(zip(found, ends, strict=True), 1)]
     for after in (True, False):
-        pairs: list[Part] = []
-        for (index, promise), span in zip(found, spans, strict=True):
-            near = [o for i, o in orders if i >= index] if after else [o for i, o in orders if i <= index][::-1]
+        pairs: list[tuple[str, int, Promise, int]] = []  # order, its line, promise, promise's line
+        for index, promise in found:
+            near = ([(o, i) for i, o in orders if i >= index] if after
+                    else [(o, i) for i, o in orders if i <= index][::-1])
             if not near:
                 break
-            pairs.append(((near[0],), None, promise, reader.items(*span)))
+            pairs.append((near[0][0], near[0][1], promise, index))
         if len(pairs) == len(found) and len({order for order, _, _, _ in pairs}) == len(pairs):
-            return pairs
+            starts = [promise_line if after else order_line for _, order_line, _, promise_line in pairs]
+            return [Part((order,), None, promise, start, end)
+                    for (order, _, promise, _), start, end in zip(pairs, starts, [*starts[1:], None], strict=True)]
     return None
 
 
@@ -351,13 +367,17 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
            rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
     reader = Reader(mail, language, zone)
     if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail))):
-        stated, notes = _facts(reader, marketplace, kind, [])
-        return tuple(Event(kind=kind, marketplace=marketplace.domain, language=language, order_ids=part_ids,
-                           promise=p.window, previous_promise=p.previous, guaranteed=p.guaranteed, items=items,
-                           shipment=shipment, evidence=p.evidence, pattern=p.pattern,
-                           **{k: v for k, v in stated.items() if k in ("seller", "fulfilled_by", "order_date")})
-                     for part_ids, shipment, p, items in parts), (f"kind from {rule}",
-                                                                 f"{len(parts)} orders or shipments", *notes)
+        found, notes = [], [f"kind from {rule}", f"{len(parts)} orders or shipments"]
+        for part in parts:
+            stated, part_notes = _facts(reader, marketplace, kind, reader.item_lines(part.start, part.end),
+                                        reader.lines[part.start:part.end])
+            notes += [f"{part.order_ids[0]}: {note}" for note in part_notes]
+            p = part.promise
+            found.append(Event(kind=kind, marketplace=marketplace.domain, language=language,
+                               order_ids=part.order_ids, promise=p.window, previous_promise=p.previous,
+                               guaranteed=p.guaranteed, shipment=part.shipment, evidence=p.evidence,
+                               pattern=p.pattern, **stated))
+        return tuple(found), tuple(notes)
     ids = order_ids(mail)
     notes = [f"kind from {rule}", f"language {language}"]
     promise = reader.promise() if kind is not EventKind.DELIVERED else None
@@ -396,14 +416,15 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
     return (event,), (*notes, *fact_notes, *reader.notes)
 
 
-def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind,
-           titles: list[tuple[int, str]]) -> tuple[dict[str, Any], list[str]]:
-    """The Event fields beyond kind and promise, as this email states them, and notes on what was left out."""
+def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind, titles: list[tuple[int, str]],
+           lines: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The Event fields beyond kind and promise, as these lines (default: the email's above its recommendations)
+    state them, and notes on what was left out."""
     p = reader.p
-    text = facts.Text(reader.content_lines())
+    text = facts.Text(reader.content_lines() if lines is None else lines)
     notes: list[str] = []
     items = tuple(title for _, title in titles)
-    if not items and reader.mail.html:
+    if not items and reader.mail.html and lines is None:
         items = facts.image_titles(reader.mail.html, p)
         if items:
             notes.append("items read from image alt texts")
@@ -417,7 +438,7 @@ def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind,
         "seller": sellers[0] if len(sellers) == 1 else None,
         "fulfilled_by": senders[0] if len(senders) == 1 else None,
         "order_date": facts.day_after(text, p, "order_date", reader.read_window),
-        "prices": facts.prices(text, titles),
+        "prices": facts.prices(reader.lines, titles),
         "total": facts.total(text, p, refund=kind is EventKind.REFUNDED),
     }
     if kind in (EventKind.PICKUP_READY, EventKind.ATTEMPTED):

@@ -91,6 +91,8 @@ class DateReader:
             re.compile(rf"(?:{wd})?{month}\s+{day}{year}", re.I),  # November 16
             re.compile(r"(?P<y>(?:19|20)\d\d)-(?P<mn>\d\d)-(?P<d>\d\d)"),
             re.compile(r"(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>(?:19|20)\d\d)"),
+            # Year first, as Japanese notices write it: 2026/12/03[(木)]
+            re.compile(r"(?P<y>(?:19|20)\d\d)/(?P<mn>\d{1,2})/(?P<d>\d{1,2})(?:\s*[(（](?P<cjk>[月火水木金土日])[)）])?"),
             # East Asian: [2026年]12月3日[(木)]
             re.compile(r"(?:(?P<y>(?:19|20)\d\d)年)?(?P<mn>\d{1,2})月(?P<d>\d{1,2})日(?:\s*[(（](?P<cjk>[月火水木金土日]))?"),
         ]
@@ -139,7 +141,7 @@ class DateReader:
         if index in (0, 1):
             month = self.names.months.get(_fold(groups["m"]))
             day = int(groups["d"])
-        elif index in (2, 4):
+        elif index in (2, 4, 5):
             month, day = int(groups["mn"]), int(groups["d"])
             if groups.get("cjk"):
                 weekday = "月火水木金土日".index(groups["cjk"])

@@ -151,12 +151,12 @@ def total(text: Text, p: Phrases, refund: bool) -> Price | None:
     return None
 
 
-def prices(text: Text, titles: list[tuple[int, str]]) -> tuple[Price, ...]:
+def prices(lines: list[str], titles: list[tuple[int, str]]) -> tuple[Price, ...]:
     """Each item's price: the first amount on its line or the three lines after it, before the next item."""
     found: list[Price] = []
-    following = [index for index, _ in titles[1:]] + [len(text.lines)] if titles else []
+    following = [index for index, _ in titles[1:]] + [len(lines)] if titles else []
     for (index, title), next_item in zip(titles, following, strict=True):
-        for line in text.lines[index:min(index + 4, next_item)]:
+        for line in lines[index:min(index + 4, next_item)]:
             if found_amount := amount(line.replace(title, " ")):
                 found.append(Price(found_amount, title))
                 break

@@ -54,6 +54,14 @@ FORWARD_MARKERS = re.compile(  # [> \t], not \s: a run of blank lines must not b
     r"[ \t]*:?[ \t]*-*[ \t]*$", re.I | re.M)
 HEADER_LINE = re.compile(r"^[> \t]*(from|de|von|da|date|datum|data|fecha|subject|objet|betreff|oggetto|asunto|sent|"
                          r"envoyé|gesendet)[ \t]*:[ \t]*(.*)$", re.I)
+LOOSE_DATE = re.compile(
+    r"(?:[A-Za-z]{3,9}\.?,?\s+)?"  # the weekday
+    r"(?:(?P<m1>[A-Za-z]{3,9})\.?\s+(?P<d1>\d{1,2}),?|(?P<d2>\d{1,2})\.?\s+(?P<m2>[A-Za-z]{3,9})\.?,?)\s+(?P<y>\d{4}),?"
+    r"(?:\s+(?:at\s+)?(?P<h>\d{1,2}):(?P<mi>\d\d)(?::\d\d)?\s*(?P<ap>[AaPp]\.?[Mm]\.?)?)?"
+    r"(?:\s*\(?(?P<z>[A-Z]{2,4}|[+-]\d{4})\)?)?")
+MAIL_PROGRAM_DATE = re.compile(r"\d\s*[AaPp]\.?[Mm]\b|\d{4},?\s+at\s")
+MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 JAVAMAIL_BOUNDARY = re.compile(r"_Part_\d+_\d+\.(\d{13})")
 US_ZONES = {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "GMT": 0,
             "UTC": 0, "BST": 1, "CET": 1, "CEST": 2}
@@ -64,7 +72,7 @@ class Mail:
     message_id: str
     subject: str
     sender: str  # lowercased address
-    sent_at: datetime | None
+    sent_at: datetime | None  # aware; naive only for a forward's zone-less Date line (see _loose_date)
     text: str  # the plain-text part, or the HTML part turned into text
     html: str  # the HTML part without head, style, script and comments; "" when none
     auth_headers: tuple[str, ...] = ()  # Authentication-Results headers, topmost first
@@ -92,28 +100,43 @@ def _date(header: object) -> datetime | None:
     value = str(header or "")  # an 8-bit header comes as an email.header.Header
     if not value:
         return None
+    if MAIL_PROGRAM_DATE.search(value):  # "... at 10:23 PM": parsedate would drop the PM
+        return _loose_date(value)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        return _apple_date(value)
+        return _loose_date(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment
 
 
-def _apple_date(value: str) -> datetime | None:
-    """ "January 7, 2022 at 10:23:16 AM EST": the Date line of an Apple Mail forward."""
-    m = re.match(r"\s*(\w+ \d{1,2}, \d{4}) at (\d{1,2}:\d\d(?::\d\d)?\s*[AP]M)\s*([A-Z]{2,4})?", value)
+def _loose_date(value: str) -> datetime | None:
+    """The Date line of a forward as mail programs write it: "Fri, Jan 7, 2022 at 10:23 AM" (Gmail), "January 7,
+    2022 at 10:23:16 AM EST" (Apple Mail), "Friday, January 7, 2022 10:23 AM" (Outlook), "7 Jan 2022 at 10:23".
+    Without a zone it is returned naive: wall-clock time where the email was read, placed in the marketplace's
+    zone by the caller."""
+    m = LOOSE_DATE.match(value.strip()[:100])
     if not m:
         return None
-    for fmt in ("%B %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M %p"):
-        try:
-            naive = datetime.strptime(f"{m.group(1)} {m.group(2).replace(' ', ' ')}", fmt)
-        except ValueError:
-            continue
-        offset = US_ZONES.get(m.group(3) or "UTC", 0)
-        return naive.replace(tzinfo=timezone(timedelta(hours=offset)))
-    return None
+    month = MONTHS.get((m["m1"] or m["m2"]).lower()[:3])
+    hour, minute = int(m["h"] or 12), int(m["mi"] or 0)
+    meridiem = (m["ap"] or "").lower().replace(".", "")
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    try:
+        naive = datetime(int(m["y"]), month or 0, int(m["d1"] or m["d2"]), hour, minute)
+    except ValueError:
+        return None
+    zone = m["z"]
+    if zone in US_ZONES:
+        return naive.replace(tzinfo=timezone(timedelta(hours=US_ZONES[zone])))
+    if zone and zone[0] in "+-":
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+        return naive.replace(tzinfo=timezone(offset if zone[0] == "+" else -offset))
+    return naive
 
 
 def json_ld(html: str) -> tuple[str, ...]:
@@ -212,8 +235,8 @@ def rejection(raw: bytes) -> str | None:
     length = block.end() if block else 0
     if length == 0:
         return "not an email: it does not start with a header line"
-    more = HEADER_BLOCK.match(raw, length, length + 1000)
-    if length >= MAX_HEADER_BYTES - 1000 and more is not None and more.end() > length:
+    window = raw[:MAX_HEADER_BYTES]
+    if length >= MAX_HEADER_BYTES - 1000 and b"\n\r\n" not in window and b"\n\n" not in window:
         return f"not an email: headers longer than {MAX_HEADER_BYTES} bytes"
     return None
 
@@ -284,7 +307,8 @@ def _text_of(part: Message, body: bytes, notes: list[str]) -> str:
     except (binascii.Error, ValueError):  # padding errors, uuencode: the standard library's lenient decoder
         part.set_payload(body.decode("ascii", "surrogateescape"))
         payload = part.get_payload(decode=True)
-    return _decode(payload, part.get_content_charset()) if isinstance(payload, bytes) else ""
+    text = _decode(payload, part.get_content_charset()) if isinstance(payload, bytes) else ""
+    return text.replace("\r\n", "\n")  # one line ending: line patterns need not allow for "\r"
 
 
 def read(raw: bytes) -> Mail:
