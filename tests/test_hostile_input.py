@@ -90,7 +90,8 @@ def test_a_missing_blank_line_after_the_headers_is_read_like_the_standard_parser
 
 def test_a_forward_is_read_at_the_forwarded_headers_date_and_is_never_authentic() -> None:
     raw = (b"From: Jordan <jordan@example.com>\r\nSubject: Fwd: Shipped\r\nDate: Fri, 11 Dec 2026 15:00:00 +0000\r\n"
-           b"Authentication-Results: mx.google.com; dkim=pass header.d=amazon.com; dmarc=pass header.from=amazon.com\r\n"
+           b"Authentication-Results: mx.google.com; dkim=pass header.d=amazon.com;\r\n"
+           b" dmarc=pass header.from=amazon.com\r\n"
            b"\r\n---------- Forwarded message ---------\r\nFrom: Amazon.com <shipment-tracking@amazon.com>\r\n"
            b"Date: Fri, Dec 4, 2026 at 9:12 PM\r\nSubject: Your Amazon.com order has shipped\r\n\r\n"
            b"Your package has shipped.\r\nArriving Tuesday\r\nOrder #113-5555555-6666666\r\n")

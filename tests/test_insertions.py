@@ -76,9 +76,9 @@ def test_a_forwarded_fixture_keeps_kind_and_order_ids_and_is_never_authentic(pat
     text = _text(inner)
     if not text.strip():
         return  # an HTML-only email: forwarding programs quote its text, which the other fixtures cover
-    body = "\n".join(("> " + line) if quote else line for line in
-                     [f"From: {inner['From']}", f"Date: {inner['Date']}", f"Subject: {make_header(decode_header(inner['Subject']))}", "",
-                      *text.splitlines()])
+    subject = make_header(decode_header(inner["Subject"]))
+    lines = [f"From: {inner['From']}", f"Date: {inner['Date']}", f"Subject: {subject}", "", *text.splitlines()]
+    body = "\n".join(("> " + line) if quote else line for line in lines)
     forward = ("From: Jordan <jordan@example.com>\r\nTo: me@example.com\r\nSubject: Fwd: an Amazon email\r\n"
                "Date: Mon, 14 Dec 2026 10:00:00 +0000\r\nMessage-ID: <fwd@example.com>\r\n"
                "Authentication-Results: mx.google.com; dkim=pass header.d=amazon.com;\r\n"
