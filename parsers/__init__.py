@@ -57,6 +57,10 @@ def _parse(raw: bytes, recipient_tz: ZoneInfo | None, authserv_ids: tuple[str, .
     marketplace = marketplace_of(mail.sender)
     if marketplace is None:
         inner = unwrap_forward(mail)
+        for _ in range(3):  # a forward of a forward: the Amazon email is further in
+            if inner is None or marketplace_of(inner.sender) is not None:
+                break
+            inner = unwrap_forward(inner)
         inner_marketplace = marketplace_of(inner.sender) if inner is not None else None
         if inner is not None and inner_marketplace is not None:
             # A forward is never authentic: the forwarder could have written anything.

@@ -372,6 +372,8 @@ def unwrap_forward(mail: Mail) -> Mail | None:
     fields: dict[str, str] = {}
     body_start = 0
     for index, line in enumerate(lines[:20]):
+        if fields and not line.strip(" >\t"):
+            break  # the forwarded header ends at its first blank line (a forward inside starts below it)
         m = HEADER_LINE.match(line)
         if m:
             key = m.group(1).lower()
