@@ -69,6 +69,8 @@ CASES: dict[str, Callable[[], bytes]] = {
     "'Sold by: X' x100000 lines": lambda: plain("Sold by: Acme Ltd\n* Kettle 12,99 €\n" * 50_000),
     "'package 1 of 2' x100000": lambda: plain("package 1 of 2 " * 100_000),
     "order-id-like digits, 1 MB": lambda: plain("123-1234567-1234567-" * 50_000),
+    "dashes, 2 MB": lambda: html("-" * 2_000_000),
+    "order-number tails, 2 MB": lambda: plain("-1234567-1234567 " * 110_000),
     "digits and dashes, 2 MB": lambda: plain("1-" * 1_000_000),
     "2.4 MB flat HTML (<p>a</p>)": lambda: html("<p>a</p>" * 300_000),
     "2.4 MB of '<' without '>'": lambda: html("<a " * 800_000),

@@ -24,7 +24,8 @@ from parsers.mime import Mail
 from parsers.model import DateWindow, Event, EventKind
 from parsers.phrases import KIND_ORDER, Phrases, languages, phrases
 
-ORDER_ID = re.compile(r"(?<![\w%/=&+-])\d{3}-\d{7}-\d{7}(?![\w-])")  # not inside a link (orderId=, %2F)
+ORDER_TAIL = re.compile(r"-[0-9]{7}-[0-9]{7}(?![\w-])")
+NOT_BEFORE_ORDER_ID = "_%/=&+-\"'"  # inside a link (orderId=..., %2F143-...) or an attribute value
 LINK = re.compile(r"https?://|www\.|<a\s")
 WORD = re.compile(r"\w+")
 NON_WORD = re.compile(r"\W+")
@@ -128,12 +129,25 @@ def _stated_kind(lines: list[str], p: Phrases, words: int) -> EventKind | None:
 
 def order_ids(mail: Mail) -> tuple[str, ...]:
     """Every order number shown, the visible ones first: contributors and templates differ between parts.
-    Only where Amazon prints them (subject, text, the HTML's visible text), never inside a link."""
+    Only where Amazon prints them (subject, text, the HTML's text), never inside a link or an attribute."""
     seen: dict[str, None] = {}
-    for source in (mail.subject, mail.text, mail.html_text):
-        for m in ORDER_ID.finditer(source):
-            seen.setdefault(m.group(), None)
+    for source in (mail.subject, mail.text, mail.html):
+        for found in _order_numbers(source):
+            seen.setdefault(found, None)
     return tuple(seen)
+
+
+def _order_numbers(text: str) -> Iterator[str]:
+    """Order numbers (123-1234567-1234567) in `text`. The search starts from the literal "-" of the number's
+    tail, which the regex engine finds at memchr speed (a pattern starting with a digit class is tried at every
+    position: 1 ms per email, 14 % of the parse); what comes before the tail is then checked by hand."""
+    for m in ORDER_TAIL.finditer(text):
+        start = m.start() - 3
+        if start < 0 or not text[start:m.start()].isdigit() or not text[start:m.start()].isascii():
+            continue
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] in NOT_BEFORE_ORDER_ID):
+            continue
+        yield text[start:m.end()]
 
 
 def _lines(text: str) -> list[str]:
@@ -251,8 +265,8 @@ class Reader:
 
     def order_lines(self) -> list[tuple[int, str]]:
         """(line, order id) for each order number shown as text (not inside a link)."""
-        return [(i, m.group()) for i, line in enumerate(self.lines) if "http" not in line
-                for m in ORDER_ID.finditer(line)]
+        return [(i, found) for i, line in enumerate(self.lines) if "http" not in line
+                for found in _order_numbers(line)]
 
     def _first_window(self, markers: tuple[str, ...]) -> tuple[DateWindow, str] | None:
         for index, end, _ in islice(_marker_hits(self.lines, markers, self.p.word_boundaries), MAX_MARKERS):

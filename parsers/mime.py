@@ -80,7 +80,7 @@ class Mail:
     forwarded: bool = False
     year_hint: int | None = None  # when there is no Date: the year the MIME boundary was made in
     notes: tuple[str, ...] = field(default=())
-    html_text: str = ""  # the visible text of `html`, one line per text run
+    html_text: str = ""  # the visible text of `html` when it is the only text (then also `text`), else ""
     json_ld: tuple[str, ...] = ()  # schema.org JSON-LD blocks of the HTML
     headings: tuple[str, ...] = ()  # the texts of the HTML's first <h1>-<h3> headings
 
@@ -325,7 +325,9 @@ def read(raw: bytes) -> Mail:
     html = "\n".join(texts["html"])[:MAX_HTML_CHARS]
     markup = json_ld(html)
     html = trim_html(html)
-    html_text = visible(html_to_text(html)) if html else ""
+    html_text = ""
+    if html and not text.strip():  # the HTML's text is needed only when it is the email's only text
+        html_text = visible(html_to_text(html))
     if not text.strip() and html:
         text = html_text[:MAX_TEXT_CHARS]
     sent_at = _date(message.get("Date"))
