@@ -241,36 +241,56 @@ def rejection(raw: bytes) -> str | None:
     return None
 
 
-def _headers(raw: bytes) -> tuple[Message, bytes]:
-    """The header block parsed by the standard library, and the body left as bytes. The headers end at the
-    first line that is not a header (the standard parser's rule: some senders omit the empty line)."""
-    block = HEADER_BLOCK.match(raw, 0, MAX_HEADER_BYTES)
-    end = block.end() if block else 0
-    body_start = end + (2 if raw.startswith(b"\r\n", end) else 1 if raw.startswith(b"\n", end) else 0)
-    return HEADERS.parsebytes(raw[:end]), raw[body_start:]
+Span = tuple[int, int]  # [start, end) of the raw message: parts are located, not copied
 
 
-def _body_parts(body: bytes, boundary: str) -> list[bytes]:
-    """The parts between a multipart's delimiter lines ("--boundary" alone on its line), split at C speed."""
-    delimiter = b"\n--" + boundary.encode("ascii", "surrogateescape")
-    pieces = (b"\n" + body).split(delimiter)
-    parts: list[bytes] = []
-    for piece in pieces[1:]:
-        line_end = piece.find(b"\n")
-        rest_of_line = piece[:line_end if line_end >= 0 else len(piece)].strip()
-        if rest_of_line.startswith(b"--"):
-            break  # the closing delimiter
-        if rest_of_line:  # "--boundaryXYZ": a longer boundary of a nested part, not ours
-            if parts:
-                parts[-1] += delimiter + piece
-            continue
-        part = piece[line_end + 1:] if line_end >= 0 else b""
-        parts.append(part[:-1] if part.endswith(b"\r") else part)
+def _headers(raw: bytes, span: Span) -> tuple[Message, Span]:
+    """The header block at the start of `span`, parsed by the standard library, and the span of the body that
+    follows. The headers end at the first line that is not a header (the standard parser's rule: some senders
+    omit the empty line)."""
+    start, stop = span
+    block = HEADER_BLOCK.match(raw, start, min(stop, start + MAX_HEADER_BYTES))
+    end = block.end() if block else start
+    body = end + (2 if raw.startswith(b"\r\n", end, stop) else 1 if raw.startswith(b"\n", end, stop) else 0)
+    return HEADERS.parsebytes(raw[start:end]), (body, stop)
+
+
+def _body_parts(raw: bytes, span: Span, boundary: str) -> list[Span]:
+    """The parts between a multipart's delimiter lines ("--boundary" alone on its line, at most MAX_PARTS),
+    found with bytes.find: C speed, and no copy of the body."""
+    start, stop = span
+    delimiter = b"--" + boundary.encode("ascii", "surrogateescape")
+    parts: list[Span] = []
+    opened: int | None = None
+    for at in _delimiter_lines(raw, start, stop, delimiter):
+        line_end = raw.find(b"\n", at, stop)
+        rest = raw[at + len(delimiter):line_end if line_end >= 0 else stop].strip()
+        if rest and not rest.startswith(b"--"):
+            continue  # "--boundaryXYZ": a nested part's longer boundary, not ours
+        if opened is not None:  # the line break before a delimiter belongs to it
+            parts.append((opened, max(opened, at - (2 if raw[at - 2:at] == b"\r\n" else 1))))
+        opened = None
+        if rest.startswith(b"--") or line_end < 0 or len(parts) > MAX_PARTS:
+            break
+        opened = line_end + 1
+    if opened is not None:  # no closing delimiter (a truncated email): the last part runs to the end
+        parts.append((opened, stop))
     return parts
 
 
-def _leaves(message: Message, body: bytes, depth: int, budget: list[int]) -> Iterator[tuple[Message, bytes]]:
-    """Every non-multipart part (headers, undecoded body), within MAX_DEPTH levels and MAX_PARTS parts."""
+def _delimiter_lines(raw: bytes, start: int, stop: int, delimiter: bytes) -> Iterator[int]:
+    if raw.startswith(delimiter, start, stop):
+        yield start
+    at = raw.find(b"\n" + delimiter, start, stop)
+    while at >= 0:
+        yield at + 1
+        at = raw.find(b"\n" + delimiter, at + 1, stop)
+
+
+def _leaves(raw: bytes, message: Message, span: Span, depth: int,
+            budget: list[int]) -> Iterator[tuple[Message, Span]]:
+    """Every non-multipart part (headers, span of its undecoded body), within MAX_DEPTH levels and MAX_PARTS
+    parts."""
     budget[0] -= 1
     if budget[0] < 0:
         return
@@ -278,21 +298,21 @@ def _leaves(message: Message, body: bytes, depth: int, budget: list[int]) -> Ite
     if depth < MAX_DEPTH and content_type.startswith("multipart/"):
         boundary = message.get_boundary()
         if boundary:
-            for part in _body_parts(body, boundary):
+            for part in _body_parts(raw, span, boundary):
                 if budget[0] <= 0:
                     break
-                yield from _leaves(*_headers(part), depth + 1, budget)
+                yield from _leaves(raw, *_headers(raw, part), depth + 1, budget)
             return
     if depth < MAX_DEPTH and content_type == "message/rfc822":
-        yield from _leaves(*_headers(body.lstrip(b"\r\n")), depth + 1, budget)
+        start, stop = span
+        while start < stop and raw[start:start + 1] in (b"\r", b"\n"):
+            start += 1
+        yield from _leaves(raw, *_headers(raw, (start, stop)), depth + 1, budget)
         return
-    yield message, body
+    yield message, span
 
 
-def _text_of(part: Message, body: bytes, notes: list[str]) -> str:
-    if len(body) > MAX_PART_BYTES:
-        notes.append(f"a {len(body)}-byte text part was cut to its first {MAX_PART_BYTES} bytes")
-        body = body[:body.rfind(b"\n", 0, MAX_PART_BYTES) + 1 or MAX_PART_BYTES]
+def _text_of(part: Message, body: bytes) -> str:
     encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     payload: object
     try:
@@ -314,13 +334,16 @@ def _text_of(part: Message, body: bytes, notes: list[str]) -> str:
 def read(raw: bytes) -> Mail:
     """The MIME structure read once: headers by the standard library, multipart bodies split on their
     boundaries, only the text/plain and text/html parts decoded."""
-    message, body = _headers(raw)
+    message, body = _headers(raw, (0, len(raw)))
     texts: dict[str, list[str]] = {"plain": [], "html": []}
     notes: list[str] = []
-    for part, part_body in _leaves(message, body, 0, [MAX_PARTS]):
+    for part, (start, stop) in _leaves(raw, message, body, 0, [MAX_PARTS]):
         subtype = part.get_content_subtype() if part.get_content_maintype() == "text" else ""
         if subtype in texts and not part.get_filename():
-            texts[subtype].append(_text_of(part, part_body, notes))
+            if stop - start > MAX_PART_BYTES:
+                notes.append(f"a {stop - start}-byte text part was cut to its first {MAX_PART_BYTES} bytes")
+                stop = raw.rfind(b"\n", start, start + MAX_PART_BYTES) + 1 or start + MAX_PART_BYTES
+            texts[subtype].append(_text_of(part, raw[start:stop]))
     text = visible("\n".join(texts["plain"])[:MAX_TEXT_CHARS])
     html = "\n".join(texts["html"])[:MAX_HTML_CHARS]
     markup = json_ld(html)
