@@ -128,9 +128,11 @@ def _received(value: str) -> dict[str, str]:
         words.append(text if kind == "text" else " ")
     tokens = " ".join(words).split()
     found: dict[str, str] = {}
-    for word, following in itertools.pairwise(tokens):
+    for index, (word, following) in enumerate(itertools.pairwise(tokens)):
         if word.lower() in ("from", "by", "via", "with", "id", "for"):
             found.setdefault(word.lower(), following.lower().strip("[]").rstrip("."))
+            if word.lower() == "with" and tokens[index + 2:index + 3] == ["SMTP"] and following == "Microsoft":
+                found["with"] = "esmtp"  # Exchange writes "with Microsoft SMTP Server (version=TLS1_2, ...)"
     return found
 
 

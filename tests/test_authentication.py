@@ -81,6 +81,13 @@ def test_a_self_hosted_delivery_hop_on_top_is_part_of_the_server() -> None:
     assert verdict(raw, trusted=("mx.example.org",)) is True
 
 
+def test_an_exchange_hop_is_an_smtp_hop() -> None:
+    entry = ("Received: from a13-41.smtp-out.amazonses.com (54.240.13.41) by mx.example.org (10.0.0.1) with\r\n"
+             " Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA) id 15.20.1; Sun, 15 Mar 2026\r\n")
+    raw = message(trusted=results("dkim=pass header.i=@amazon.fr", server="mx.example.org"), entry=entry)
+    assert verdict(raw, trusted=("mx.example.org",)) is True
+
+
 # -- forgeries inside the trusted server's own header (issue 13, first way) ---------------------------------
 
 @pytest.mark.parametrize("text", [
