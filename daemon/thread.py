@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from daemon.store import Claim, Store
 
-WENT_OUT = ("drafted", "sent", "answered", "closed")
+WENT_OUT = ("drafted", "sent", "answered", "closed", "uncertain")  # uncertain: a send that may have gone out
 # The track whose letters a claim follows: its own ladder, or (a goodwill request) the non-delivery ladder.
 FOLLOWS = {"A": "B", "B": "B", "C": "C"}
 
