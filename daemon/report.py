@@ -133,12 +133,18 @@ def _svg_timeline(parcel: Parcel, today: date) -> str:
     while day < last:
         parts.append(f'<line x1="{mid(day)}" y1="{AXIS_Y - 3}" x2="{mid(day)}" y2="{AXIS_Y + 3}" class="tick"/>')
         day += timedelta(days=step)
-    labelled: set[date] = set()
+    placed: list[float] = []
 
     def label(day: date) -> None:
-        if day not in labelled:
-            labelled.add(day)
-            parts.append(f'<text x="{mid(day)}" y="{AXIS_Y + 16}" class="date">{day:%d %b}</text>')
+        """A date under the axis, unless one is already there; kept inside the drawing at its ends."""
+        at = mid(day)
+        if any(abs(at - other) < 34 for other in placed):
+            return
+        placed.append(at)
+        anchor = "start" if at < LEFT + 18 else "end" if at > WIDTH - RIGHT - 18 else "middle"
+        shift = -6 if anchor == "start" else 6 if anchor == "end" else 0
+        parts.append(f'<text x="{at + shift}" y="{AXIS_Y + 16}" class="date" text-anchor="{anchor}">'
+                     f'{day:%d %b}</text>')
 
     if parcel.promise_end is not None:
         start = parcel.promise_start or parcel.promise_end
@@ -260,7 +266,7 @@ svg.timeline { width: 100%; height: auto; max-height: 9rem; display: block; }
 .revision { fill: #fff; stroke: var(--late); stroke-width: 1.5; } .lateness { stroke-width: 3; stroke-dasharray: 4 3; }
 .attempt { fill: #fff; stroke: var(--late); stroke-width: 2.5; } .flag { fill: #0969da; stroke: #0969da; }
 .missing { font: bold 15px sans-serif; text-anchor: middle; }
-.date { font: 11px sans-serif; fill: var(--muted); text-anchor: middle; }
+.date { font: 11px sans-serif; fill: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .4rem 0; font-size: .92rem; }
 dt { color: var(--muted); } dd { margin: 0; }
 .claims { list-style: none; padding: 0; margin: .4rem 0 0; } .claim { border-top: 1px dashed var(--line);
@@ -294,6 +300,7 @@ def render(parcels: Sequence[Parcel], year: int, now: datetime) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="lateclaim report">
 <title>lateclaim: your parcels in {year}</title>
 <style>{STYLE}</style>
 </head>
@@ -312,6 +319,14 @@ def render(parcels: Sequence[Parcel], year: int, now: datetime) -> str:
 </body>
 </html>
 """
+
+
+GENERATOR = '<meta name="generator" content="lateclaim report">'
+
+
+def is_a_report(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a page this module wrote (the only file --output replaces)."""
+    return GENERATOR.encode() in head
 
 
 def write_report(store: Store, config: Config, now: datetime, year: int | None = None) -> str:

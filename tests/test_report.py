@@ -87,3 +87,19 @@ def test_a_screenshot_is_kept_to_look_at(report: Path, name: str, size: tuple[in
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == size
     assert shot.stat().st_size > 30_000  # a drawn page, not a blank one
+
+
+def test_output_replaces_only_a_report_it_wrote(report: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(report.parent / "config.toml")
+    notes = report.parent / "notes.txt"
+    notes.write_text("my notes\n")
+    notes.chmod(0o644)
+    assert main(["report", "--config", config, "--output", str(notes)]) == 2
+    assert "is not a lateclaim report" in capsys.readouterr().err
+    assert notes.read_text() == "my notes\n" and notes.stat().st_mode & 0o777 == 0o644
+    assert main(["report", "--config", config, "--as-of", "2026-11-24", "--output", str(report)]) == 0
+    assert report.stat().st_mode & 0o777 == 0o600  # it lists your orders
+    assert sorted(p.name for p in report.parent.glob("*.part")) == []
+    capsys.readouterr()
+    assert main(["report", "--config", config, "--as-of", "2026-11-24", "--output", "-"]) == 0
+    assert capsys.readouterr().out == report.read_text()
