@@ -1,24 +1,33 @@
-"""Events from many emails, grouped into one timeline per shipment: the promise, its revisions, the delivery.
+"""Events from many emails, grouped into one timeline per parcel: the promise, its revisions, the arrival.
 
-The promise that counts is the first one Amazon stated when the order was placed or shipped: a later delay
-email revises it, it does not replace it (the broken promise is what a claim is about). A delay email that says
-"previously expected ..." states an earlier promise, which counts as the original when nothing earlier was seen.
-A delay email alone, with no earlier promise, gives no promise at all: the rules abstain rather than treat a
-revision as the original.
+Parcels, not orders. An order may travel in several parcels, each with its own shipped email, promise and
+delivery email. Every event is tied to the parcel it names: its package number ("1 of 2") or tracking id, the
+items it lists, or — when it names nothing — the only parcel it can be about (the only one, or the only one not
+yet arrived). An email that could be about several parcels closes none of them on a guess: those parcels are
+flagged `ambiguous`, and no claim is written about them until a later email or the user settles it.
+
+Which date counts. The promise is the first one Amazon stated for the parcel (the order confirmation's, else
+the shipped email's): a later delay notice does not excuse it and an "arriving early" update does not tighten
+it. `expected` is the latest date Amazon itself announced, never earlier than the promise: "where is my
+parcel?" waits for it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from parsers.marketplaces import home_zone
 from parsers.model import DateWindow, Event, EventKind, MessageInfo
 
 ORIGINAL_PROMISE = (EventKind.ORDERED, EventKind.SHIPPED)  # what Amazon committed to
-CLOSING = (EventKind.CANCELLED, EventKind.REFUNDED)  # nothing left to deliver, nothing left to claim
+MADE_AVAILABLE = (EventKind.PICKUP_READY, EventKind.ATTEMPTED)  # offered to the buyer: the ladder ends
+CLOSING = (EventKind.CANCELLED, EventKind.REFUNDED)
 DEFAULT_SHIPMENT = "1"
+USER_PATTERN = "user"  # an event the user stated (`lateclaim orders arrived`): `shipment` is the parcel's key
+ITEM_KEY_LENGTH = 32  # titles are cut at different lengths by different emails: compare their beginnings
 
 
 @dataclass(frozen=True)
@@ -31,25 +40,62 @@ class Sighting:
 
 @dataclass(frozen=True)
 class Shipment:
+    """One parcel of an order (the name is kept from the days a shipment was an order)."""
+
     order_id: str
-    shipment: str
+    shipment: str  # the parcel's key within the order: "1", "2", ... in the order they became known
     marketplace: str
     language: str
-    promise: DateWindow | None  # the first promise stated (see the module's docstring)
+    promise: DateWindow | None  # the first promise stated for this parcel (see the module's docstring)
     promise_source: Sighting | None
     guaranteed: bool | None  # as the promise's email worded it: guaranteed, estimated, or not said
-    revisions: tuple[Sighting, ...]  # later emails that changed the promise (delays, new estimates)
+    revisions: tuple[Sighting, ...]  # later emails that changed the date (delays, early arrivals, "today")
     delivered_on: date | None  # in the marketplace's zone; None when not delivered or the date is unknown
     delivery_source: Sighting | None
-    authenticated: bool  # the promise and the delivery (if any) come from authentic Amazon mail
+    authenticated: bool  # the promise and the arrival (if any) come from authentic Amazon mail
     sightings: tuple[Sighting, ...]
     items: tuple[str, ...]
-    cancelled: bool  # cancelled or refunded: nothing to claim
+    cancelled: bool  # cancelled or refunded in full: nothing to claim
+    expected: DateWindow | None = None  # the latest date Amazon announced, never before the promise
+    expected_source: Sighting | None = None
+    available_on: date | None = None  # pickup_ready / attempted: the day it was made available
+    available_source: Sighting | None = None
+    closed_by: Sighting | None = None  # the cancellation or full refund
+    paused: str = ""  # why the ladder waits (a partial or goodwill refund), or ""
+    ambiguous: str = ""  # why this parcel cannot be judged now (an email that may be about it names no parcel)
+    parcels_in_order: int = 1
 
     @property
     def delivered(self) -> bool:
         """A delivery email was seen, even one whose date is unknown: it still ends the non-delivery ladder."""
         return self.delivery_source is not None
+
+    @property
+    def arrived(self) -> bool:
+        """Delivered, or made available (a pickup point, a delivery attempt): the ladder ends either way."""
+        return self.delivered or self.available_source is not None
+
+    @property
+    def arrival(self) -> str | None:
+        """How it arrived: "delivered", "pickup_ready", "attempted", or None."""
+        first = self._first_arrival()
+        return first.event.kind.value if first else None
+
+    @property
+    def arrived_on(self) -> date | None:
+        """The day the parcel reached the buyer or was made available to them, whichever came first."""
+        days = [d for d in (self.delivered_on, self.available_on) if d is not None]
+        return min(days) if days else None
+
+    def _first_arrival(self) -> Sighting | None:
+        found = [s for s in (self.delivery_source, self.available_source) if s is not None]
+        if len(found) == 2 and self.available_on and self.delivered_on and self.available_on < self.delivered_on:
+            return self.available_source
+        return found[0] if found else None
+
+    @property
+    def arrival_source(self) -> Sighting | None:
+        return self._first_arrival()
 
     @property
     def order_ids(self) -> tuple[str, ...]:
@@ -68,7 +114,9 @@ def _chronological(sighting: Sighting) -> tuple[datetime, str, str]:
 
 def _authentic(sighting: Sighting | None) -> bool:
     # A forwarded copy carries the forwarder's signature, not Amazon's: the parsers report it, and it does
-    # not count as authentic even if some header says so.
+    # not count as authentic even if some header says so. The user's own word counts as theirs.
+    if sighting is not None and sighting.event.pattern == USER_PATTERN:
+        return True
     return sighting is not None and sighting.message.authenticated is True and not sighting.message.forwarded
 
 
@@ -85,90 +133,296 @@ def _main_ids(sightings: list[Sighting]) -> dict[str, str]:
     return alias
 
 
-def _group(sightings: Iterable[Sighting]) -> dict[tuple[str, str], list[Sighting]]:
-    """Sightings per (order, shipment), each list in chronological order.
+def _item_keys(items: Iterable[str]) -> set[str]:
+    return {re.sub(r"\W+", " ", item.casefold()).strip()[:ITEM_KEY_LENGTH] for item in items if item.strip()}
 
-    An email without a shipment key speaks about the whole order: when the order has keyed shipments, it joins
-    each of them (a cancellation or a delivery without a key then closes them all, which can hide a claim but
-    never invents one). Without keyed shipments, the order is one shipment, DEFAULT_SHIPMENT.
-    """
+
+# -- tying events to parcels -------------------------------------------------------------------------------
+
+STRONG, NEUTRAL, SOFT_CONFLICT, CONFLICT = "strong", "neutral", "soft", "conflict"
+
+
+@dataclass
+class _Parcel:
+    key: str
+    sightings: list[Sighting] = field(default_factory=list)
+    numbers: set[int] = field(default_factory=set)
+    tracking: set[str] = field(default_factory=set)
+    items: set[str] = field(default_factory=set)
+    shipped: bool = False
+    arrived: bool = False
+    ambiguous: list[Sighting] = field(default_factory=list)
+
+    def add(self, sighting: Sighting) -> None:
+        event = sighting.event
+        self.sightings.append(sighting)
+        if event.parcel and event.parcel.number is not None:
+            self.numbers.add(event.parcel.number)
+        if event.parcel and event.parcel.tracking_id:
+            self.tracking.add(event.parcel.tracking_id.upper())
+        self.items |= _item_keys(event.items)
+        self.shipped |= event.kind is EventKind.SHIPPED
+        self.arrived |= event.kind is EventKind.DELIVERED or event.kind in MADE_AVAILABLE
+
+    def match(self, event: Event) -> str:
+        """How `event` relates to this parcel: it names it (strong), says nothing either way (neutral), names
+        other items (soft: wordings differ between emails), or names another package or tracking id."""
+        parcel = event.parcel
+        if parcel and parcel.tracking_id and self.tracking:
+            return STRONG if parcel.tracking_id.upper() in self.tracking else CONFLICT
+        if parcel and parcel.number is not None and self.numbers:
+            return STRONG if parcel.number in self.numbers else CONFLICT
+        items = _item_keys(event.items)
+        if items and self.items:
+            overlap = any(a.startswith(b) or b.startswith(a) for a in items for b in self.items)
+            return STRONG if overlap else SOFT_CONFLICT
+        return NEUTRAL
+
+
+def _choose(event: Event, parcels: list[_Parcel]) -> tuple[_Parcel | None, list[_Parcel]]:
+    """The parcel `event` is about: (parcel, []) when it can be told, (None, candidates) when it cannot,
+    (None, []) when it names a parcel not seen yet."""
+    verdicts = [(p, p.match(event)) for p in parcels]
+    candidates = [p for p, v in verdicts if v != CONFLICT]
+    if not candidates:
+        return None, []
+    strong = [p for p, v in verdicts if v == STRONG]
+    if len(strong) == 1:
+        return strong[0], []
+    if len(strong) > 1:
+        candidates = strong
+    elif len(candidates) > 1:
+        candidates = [p for p, v in verdicts if v == NEUTRAL] or candidates
+    if len(candidates) == 1:
+        return candidates[0], []
+    if event.kind is not EventKind.SHIPPED:
+        # Each parcel arrives once: an arrival or an update names one of those still on their way.
+        open_ones = [p for p in candidates if not p.arrived]
+        if len(open_ones) == 1:
+            return open_ones[0], []
+        if event.kind is EventKind.DELAYED and event.previous_promise is not None:
+            revised = [p for p in open_ones if _expected_end(p) == event.previous_promise.end]
+            if len(revised) == 1:
+                return revised[0], []
+        return None, open_ones or candidates
+    return None, candidates
+
+
+def _expected_end(parcel: _Parcel) -> date | None:
+    promises = [s.event.promise for s in parcel.sightings if s.event.promise is not None]
+    return promises[-1].end if promises else None
+
+
+@dataclass
+class _Order:
+    main: str
+    order_level: list[Sighting] = field(default_factory=list)  # order confirmations with one promise for all
+    closing: list[Sighting] = field(default_factory=list)  # cancellations and refunds
+    parcels: list[_Parcel] = field(default_factory=list)
+    unsettled: list[tuple[Sighting, list[_Parcel]]] = field(default_factory=list)
+
+    def new_parcel(self, sighting: Sighting | None = None) -> _Parcel:
+        number = sighting.event.parcel.number if sighting and sighting.event.parcel else None
+        taken = {p.key for p in self.parcels}
+        key = str(number) if number is not None and str(number) not in taken else str(len(self.parcels) + 1)
+        while key in taken:
+            key = str(int(key) + 1)
+        parcel = _Parcel(key)
+        self.parcels.append(parcel)
+        if sighting is not None:
+            parcel.add(sighting)
+        return parcel
+
+    def place(self, sighting: Sighting) -> None:
+        event = sighting.event
+        if event.kind in CLOSING:
+            self.closing.append(sighting)
+            return
+        if event.kind is EventKind.ORDERED and event.shipment is None:
+            self.order_level.append(sighting)
+            return
+        if event.pattern == USER_PATTERN:
+            target = next((p for p in self.parcels if p.key == event.shipment), None)
+            (target or self.new_parcel()).add(sighting)
+            return
+        if not self.parcels:
+            self.new_parcel(sighting)
+            return
+        chosen, candidates = _choose(event, self.parcels)
+        if event.kind in (EventKind.SHIPPED, EventKind.ORDERED):
+            # A shipped email is one parcel: the parcel it names (announced again), else the one parcel still
+            # waiting to ship (planned by the order confirmation, say), else a new one.
+            if chosen is not None and chosen.match(event) == STRONG:
+                chosen.add(sighting)
+                return
+            waiting = [p for p in self.parcels if not p.shipped and not p.arrived and p.match(event) == NEUTRAL]
+            if len(waiting) > 1 and event.promise is not None:
+                waiting = [p for p in waiting if _expected_end(p) == event.promise.end]
+            if event.kind is EventKind.SHIPPED and len(waiting) == 1:
+                waiting[0].add(sighting)
+            else:
+                self.new_parcel(sighting)
+            return
+        if chosen is not None:
+            chosen.add(sighting)
+        elif candidates:
+            self.unsettled.append((sighting, candidates))
+        else:
+            self.new_parcel(sighting)
+
+    def settle(self) -> None:
+        """Events that could not be tied to one parcel, tried again now that every email has been placed:
+        a later email may have told the parcels apart (each parcel arrives once)."""
+        progress = True
+        while progress and self.unsettled:
+            progress = False
+            for entry in list(self.unsettled):
+                sighting, candidates = entry
+                open_ones = [p for p in candidates if not p.arrived] if sighting.event.kind is not \
+                    EventKind.SHIPPED else candidates
+                if len(open_ones) == 1:
+                    open_ones[0].add(sighting)
+                    self.unsettled.remove(entry)
+                    progress = True
+        for sighting, candidates in self.unsettled:
+            for parcel in candidates:
+                parcel.ambiguous.append(sighting)
+
+
+def _orders(sightings: Iterable[Sighting]) -> list[_Order]:
     ordered = [s for s in sorted(sightings, key=_chronological) if s.event.order_ids]  # else: tied to no order
     alias = _main_ids(ordered)
-    keyed: dict[str, dict[str, list[Sighting]]] = {}
-    unkeyed: dict[str, list[Sighting]] = {}
+    orders: dict[str, _Order] = {}
+    user_events = []
     for sighting in ordered:
         main = alias[sighting.event.order_ids[0]]
-        unkeyed.setdefault(main, [])
-        if sighting.event.shipment:
-            keyed.setdefault(main, {}).setdefault(sighting.event.shipment, []).append(sighting)
+        order = orders.setdefault(main, _Order(main))
+        if sighting.event.pattern == USER_PATTERN:
+            user_events.append((order, sighting))  # after the emails: they name a parcel the emails made
         else:
-            unkeyed[main].append(sighting)
-    groups: dict[tuple[str, str], list[Sighting]] = {}
-    for main, whole in unkeyed.items():
-        shipments = keyed.get(main)
-        if not shipments:
-            groups[main, DEFAULT_SHIPMENT] = whole
-            continue
-        for key, own in shipments.items():
-            groups[main, key] = sorted([*own, *whole], key=_chronological)
-    return groups
+            order.place(sighting)
+    for order, sighting in user_events:
+        order.place(sighting)
+    for order in orders.values():
+        if not order.parcels:
+            order.new_parcel()
+        order.settle()
+    return [orders[main] for main in sorted(orders)]
+
+
+# -- one parcel's story ------------------------------------------------------------------------------------
+
+
+def _day_in_zone(sighting: Sighting) -> date | None:
+    sent = sighting.message.sent_at
+    return sent.astimezone(home_zone(sighting.event.marketplace)).date() if sent else None
 
 
 def _delivery_date(sighting: Sighting) -> date | None:
     """The delivery date the email states, else the day the delivery email was sent, in the marketplace's zone
     (Amazon sends it when the parcel is handed over; 23:30 UTC is already the next day in Paris)."""
-    if sighting.event.delivered_on is not None:
-        return sighting.event.delivered_on
-    sent = sighting.message.sent_at
-    return sent.astimezone(home_zone(sighting.event.marketplace)).date() if sent else None
+    return sighting.event.delivered_on or _day_in_zone(sighting)
 
 
-def _shipment(order_id: str, shipment: str, sightings: list[Sighting]) -> Shipment:
-    promise: DateWindow | None = None
-    source: Sighting | None = None
-    current: DateWindow | None = None  # the promise as last revised
-    revisions: list[Sighting] = []
-    delivery: Sighting | None = None
-    items: dict[str, None] = {}
-    for s in sightings:
+def _available_date(sighting: Sighting) -> date | None:
+    return sighting.event.available_on or _day_in_zone(sighting)
+
+
+def _first_promise(statements: list[Sighting]) -> tuple[DateWindow | None, Sighting | None]:
+    """The first promise made: an order confirmation's or a shipped email's, else the one a delay email says
+    was made before ("previously expected"), else an out-for-delivery "today" when nothing earlier was said."""
+    for s in statements:
+        if s.event.kind in ORIGINAL_PROMISE and s.event.promise is not None:
+            return s.event.promise, s
+        if s.event.kind is EventKind.DELAYED and s.event.previous_promise is not None:
+            return s.event.previous_promise, s
+    for s in statements:
+        if s.event.kind is EventKind.OUT_FOR_DELIVERY and s.event.promise is not None:
+            return s.event.promise, s
+    return None, None
+
+
+def _closing(order: _Order, parcel: _Parcel) -> tuple[Sighting | None, str]:
+    """(the email that closed the parcel, or None; why its ladder is paused, or "")."""
+    for s in order.closing:
         event = s.event
-        items.update(dict.fromkeys(event.items))
-        if event.kind is EventKind.DELIVERED and delivery is None:
-            delivery = s
-        if promise is None:
-            if event.kind in ORIGINAL_PROMISE and event.promise is not None:
-                promise = current = event.promise
-                source = s
-                continue
-            if event.kind is EventKind.DELAYED and event.previous_promise is not None:
-                # "Previously expected: ..." is the earliest statement of the promise we have.
-                promise, source = event.previous_promise, s
-                current = event.promise or event.previous_promise
-                revisions.append(s)
-                continue
-        elif event.promise is not None and event.kind is not EventKind.DELIVERED and event.promise != current:
-            current = event.promise
-            revisions.append(s)
-    first = sightings[0].event
+        named = _item_keys(event.items)
+        kind = "cancellation" if event.kind is EventKind.CANCELLED else "refund"
+        if event.refund_scope == "goodwill":
+            return None, f"a goodwill {kind} ({event.total.amount if event.total else 'amount not stated'}) " \
+                         f"on {_day_in_zone(s)}"
+        if event.refund_scope == "order" or (not named and event.kind is EventKind.CANCELLED):
+            return s, ""
+        if not named:
+            return None, f"a {kind} on {_day_in_zone(s)} that names no item"
+        covered = {i for i in parcel.items if any(i.startswith(n) or n.startswith(i) for n in named)}
+        if parcel.items and covered == parcel.items:
+            return s, ""
+        if covered or not parcel.items:
+            return None, f"a partial {kind} on {_day_in_zone(s)}"
+    return None, ""
+
+
+def _shipment(order: _Order, parcel: _Parcel) -> Shipment:
+    own = sorted(parcel.sightings, key=_chronological)
+    statements = sorted([*order.order_level, *own], key=_chronological)
+    promise, source = _first_promise(statements)
+    revisions: list[Sighting] = []
+    current = promise
+    expected, expected_source = promise, source
+    for s in statements:
+        event = s.event
+        window = event.promise if event.kind not in (EventKind.DELIVERED, *MADE_AVAILABLE) else None
+        if s is source and event.kind is not EventKind.DELAYED:
+            continue  # (a delay email that states the earlier promise also states the new date: a revision)
+        if window is None or promise is None or window == current:
+            continue
+        current = window
+        revisions.append(s)
+        # The latest date Amazon announced, but an earlier one never shortens the wait.
+        expected, expected_source = (window, s) if window.end >= promise.end else (promise, source)
+    delivery = next((s for s in own if s.event.kind is EventKind.DELIVERED), None)
+    available = next((s for s in own if s.event.kind in MADE_AVAILABLE), None)
+    closed_by, paused = _closing(order, parcel)
+    arrived = [s for s in (delivery, available) if s is not None]
+    first = next(iter([*own, *statements, *order.closing]), None)
+    ambiguous = ""
+    if parcel.ambiguous and not arrived:
+        kinds = sorted({s.event.kind.value for s in parcel.ambiguous})
+        ambiguous = f"{' and '.join(kinds)} email(s) of this order name no parcel"
+    items: dict[str, None] = {}
+    # The order confirmation lists the items of every parcel: it names this one's only when it is the only one.
+    for s in statements if len(order.parcels) == 1 else own:
+        items.update(dict.fromkeys(s.event.items))
     return Shipment(
-        order_id=order_id,
-        shipment=shipment,
-        marketplace=first.marketplace,
-        language=(source or sightings[0]).event.language,
+        order_id=order.main,
+        shipment=parcel.key,
+        marketplace=first.event.marketplace if first else "",
+        language=(source or first).event.language if first else "",
         promise=promise,
         promise_source=source,
         guaranteed=source.event.guaranteed if source else None,
         revisions=tuple(revisions),
         delivered_on=_delivery_date(delivery) if delivery else None,
         delivery_source=delivery,
-        authenticated=_authentic(source) and (delivery is None or _authentic(delivery)),
-        sightings=tuple(sightings),
+        authenticated=_authentic(source) and all(_authentic(s) for s in arrived),
+        sightings=tuple(sorted([*statements, *order.closing], key=_chronological)),
         items=tuple(items),
-        cancelled=any(s.event.kind in CLOSING for s in sightings),
+        cancelled=closed_by is not None,
+        expected=expected,
+        expected_source=expected_source,
+        available_on=_available_date(available) if available else None,
+        available_source=available,
+        closed_by=closed_by,
+        paused=paused,
+        ambiguous=ambiguous,
+        parcels_in_order=len(order.parcels),
     )
 
 
 def timelines(sightings: Iterable[Sighting]) -> list[Shipment]:
-    """One Shipment per (order, shipment), sorted by order number then shipment key."""
-    groups = _group(sightings)
-    return [_shipment(order_id, shipment, groups[order_id, shipment]) for order_id, shipment in sorted(groups)]
+    """One Shipment per parcel, sorted by order number then parcel key."""
+    result: list[Shipment] = []
+    for order in _orders(sightings):
+        result.extend(_shipment(order, parcel) for parcel in order.parcels)
+    return sorted(result, key=lambda s: (s.order_id, int(s.shipment) if s.shipment.isdigit() else 0, s.shipment))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 
-from parsers.model import DateWindow, EventKind
-from rules.timeline import timelines
+from parsers.model import DateWindow, EventKind, Price
+from rules.timeline import Sighting, timelines
 from tests.rules_helpers import ORDER, at, delivered, one, ordered, sighting
 
 DEC_2 = date(2026, 12, 2)
@@ -78,14 +79,14 @@ def test_an_email_without_order_number_is_tied_to_nothing() -> None:
     assert timelines([delivered(at(2026, 12, 2), order=())]) == []
 
 
-def test_an_order_confirmation_without_shipment_key_applies_to_each_keyed_shipment() -> None:
+def test_an_order_confirmation_applies_to_each_parcel_and_a_delivery_closes_only_the_one_it_names() -> None:
     order = ordered(DEC_2, items=("Bouilloire", "Lampe"))
-    first = sighting(EventKind.SHIPPED, at(2026, 11, 29), shipment="A", promise=DEC_2, items=("Bouilloire",))
-    second = sighting(EventKind.SHIPPED, at(2026, 11, 30), shipment="B", promise=date(2026, 12, 5),
-                      items=("Lampe",))
-    arrived = delivered(at(2026, 12, 2, 14), shipment="A")
+    first = sighting(EventKind.SHIPPED, at(2026, 11, 29), promise=DEC_2, items=("Bouilloire",))
+    second = sighting(EventKind.SHIPPED, at(2026, 11, 30), promise=date(2026, 12, 5), items=("Lampe",))
+    arrived = delivered(at(2026, 12, 2, 14), items=("Bouilloire inox 1,7 L",))
     a, b = timelines([order, first, second, arrived])
-    assert (a.shipment, b.shipment) == ("A", "B")
+    assert (a.shipment, b.shipment) == ("1", "2")
+    assert a.parcels_in_order == b.parcels_in_order == 2
     assert a.promise == b.promise == DateWindow.on(DEC_2)  # the order's promise, for both parcels
     assert b.revisions == (second,)
     assert a.delivered_on == date(2026, 12, 2)
@@ -126,8 +127,27 @@ def test_authenticated_only_when_promise_and_delivery_are_authentic() -> None:
 
 def test_cancelled_or_refunded_orders_are_marked() -> None:
     assert one(ordered(DEC_2), sighting(EventKind.CANCELLED, at(2026, 11, 29))).cancelled
-    assert one(ordered(DEC_2), sighting(EventKind.REFUNDED, at(2026, 12, 9))).cancelled
+    assert one(ordered(DEC_2), refund(scope="order")).cancelled
     assert not one(ordered(DEC_2)).cancelled
+
+
+def refund(scope: str | None = None, items: tuple[str, ...] = ()) -> Sighting:
+    found = sighting(EventKind.REFUNDED, at(2026, 12, 9), items=items)
+    return Sighting(found.message, replace(found.event, refund_scope=scope, total=Price("12,99 €")))
+
+
+def test_a_refund_closes_only_the_parcels_whose_items_it_names_and_pauses_on_anything_less() -> None:
+    shipped = [ordered(DEC_2, items=("Bouilloire", "Lampe")),
+               sighting(EventKind.SHIPPED, at(2026, 11, 29), promise=DEC_2, items=("Bouilloire",)),
+               sighting(EventKind.SHIPPED, at(2026, 11, 29, 10), promise=DEC_2, items=("Lampe",))]
+    kettle, lamp = timelines([*shipped, refund(items=("Bouilloire",))])
+    assert kettle.cancelled and not lamp.cancelled and not lamp.paused
+    kettle, lamp = timelines([*shipped, refund(scope="goodwill")])
+    assert not kettle.cancelled and "goodwill refund (12,99 €)" in kettle.paused and lamp.paused
+    (alone,) = timelines([ordered(DEC_2), refund()])  # names nothing: not closed on a guess, paused
+    assert not alone.cancelled and "names no item" in alone.paused
+    kettle, lamp = timelines([*shipped, refund(scope="order")])
+    assert kettle.cancelled and lamp.cancelled
 
 
 def test_items_merge_in_order_and_language_comes_from_the_promise() -> None:

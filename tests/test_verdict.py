@@ -36,8 +36,8 @@ def test_grace_days_move_the_deadline_but_not_the_days_counted() -> None:
     grace = policy(grace_days=1)
     assert verdict(one_day, at(2026, 12, 20), grace) == Verdict(VerdictKind.ON_TIME, 0, date(2026, 12, 3))
     assert verdict(two_days, at(2026, 12, 20), grace) == Verdict(VerdictKind.LATE, 2, date(2026, 12, 3))
-    assert verdict(UNDELIVERED, at(2026, 12, 3, 12), grace).kind is VerdictKind.PENDING
-    assert verdict(UNDELIVERED, at(2026, 12, 4, 12), grace) == Verdict(VerdictKind.OVERDUE, 2, date(2026, 12, 3))
+    # Grace days are the goodwill request's alone: a parcel missing after its promised day is overdue.
+    assert verdict(UNDELIVERED, at(2026, 12, 3, 12), grace) == Verdict(VerdictKind.OVERDUE, 1, date(2026, 12, 3))
 
 
 def test_not_delivered_is_pending_until_the_promised_day_is_over_then_overdue() -> None:
@@ -63,14 +63,16 @@ def test_a_late_delivery_email_at_23_30_utc_counts_on_the_paris_day() -> None:
     assert verdict(late, at(2026, 12, 20), policy()) == Verdict(VerdictKind.LATE, 1, DEC_2)
 
 
-def test_no_promise_cancelled_or_unknown_delivery_date_abstain() -> None:
+def test_no_promise_cancelled_or_unknown_delivery_date_say_so_and_an_arrived_parcel_is_never_pending() -> None:
     no_promise = one(sighting(EventKind.SHIPPED, at(2026, 11, 29)))
+    delivered_without_promise = one(sighting(EventKind.SHIPPED, at(2026, 11, 29)), delivered(at(2026, 12, 1)))
     cancelled = one(ordered(DEC_2), sighting(EventKind.CANCELLED, at(2026, 11, 29)))
     undated = one(ordered(DEC_2), delivered(None))
     later = at(2027, 1, 15)
     assert verdict(no_promise, later, policy()) == Verdict(VerdictKind.PENDING)
-    assert verdict(cancelled, later, policy()) == Verdict(VerdictKind.PENDING)
-    assert verdict(undated, later, policy()).kind is VerdictKind.PENDING
+    assert verdict(delivered_without_promise, later, policy()) == Verdict(VerdictKind.NO_PROMISE)
+    assert verdict(cancelled, later, policy()) == Verdict(VerdictKind.CANCELLED)
+    assert verdict(undated, later, policy()).kind is VerdictKind.DATE_UNKNOWN
 
 
 def test_a_naive_now_is_refused_rather_than_read_in_the_machine_zone() -> None:
