@@ -57,7 +57,8 @@ class LetterFacts:
     step: int
     now: datetime
     policy: Policy
-    previous_step_at: datetime | None = None  # when the step before this one was drafted (track B)
+    previous_step_at: datetime | None = None  # when the step before this one went out (track B)
+    previous_deadline: date | None = None  # the deadline the formal notice stated (for the termination)
 
 
 @cache
@@ -241,7 +242,7 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
         "today": w.day(today),
         "deadline": w.day(today + timedelta(days=policy.notice_days)),
         "previous_step_date": w.day(previous),
-        "previous_deadline": w.day(previous + timedelta(days=policy.notice_days)),
+        "previous_deadline": w.day(facts.previous_deadline or previous + timedelta(days=policy.notice_days)),
         "refund_deadline": w.day(today + timedelta(days=REFUND_DAYS)),
         "signature": policy.sender_name,
         "recipient": third_party_seller(shipment) or w.phrases["recipient"],

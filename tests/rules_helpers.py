@@ -93,6 +93,11 @@ def policy(**kw: Any) -> Policy:
     return Policy(timezone=kw.pop("timezone", PARIS), **kw)
 
 
-def recorded(decisions: list[ClaimDecision], now: datetime, status: str = "drafted") -> list[PastClaim]:
-    """What the daemon keeps of the decisions that went out: those a cap holds are not history yet."""
-    return [PastClaim(d.order_id, d.shipment, d.track, d.step, now, status) for d in decisions if d.held is None]
+def recorded(decisions: list[ClaimDecision], now: datetime, status: str = "sent") -> list[PastClaim]:
+    """What the daemon keeps of the decisions that went out (by default the user sent each letter the moment it
+    was written): those a cap holds are not history yet."""
+    return [PastClaim(d.order_id, d.shipment, d.track, d.step, now, status,
+                      now if status in ("sent", "answered") else None, written_at=now,
+                      deadline=date.fromisoformat(d.evidence["deadline_given"]) if "deadline_given" in d.evidence
+                      else None)
+            for d in decisions if d.held is None]

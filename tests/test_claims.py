@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from parsers.model import EventKind
-from rules.claims import STEP_2_AFTER_DAYS, ClaimDecision, PastClaim, decide
+from rules.claims import STEP_2_AFTER_DAYS, ClaimDecision, PastClaim, decide, decide_all
 from rules.timeline import Shipment, Sighting, timelines
 from tests.rules_helpers import ORDER, at, delivered, one, ordered, policy, recorded, sighting
 
@@ -91,9 +91,9 @@ def run_days(sightings: list[Sighting], start: datetime, days: int, **policy_kw:
 
 
 def test_the_french_ladder_over_weeks_question_notice_then_termination() -> None:
-    made = run_days([ordered(DEC_2)], at(2026, 11, 30, 8), 40, notice_days=8)
+    made = run_days([ordered(DEC_2)], at(2026, 11, 30, 12), 40, notice_days=8)
     assert [(day, track, step) for day, track, step, _ in made] == [
-        (date(2026, 12, 3), "B", 1),  # the day after the promised day
+        (date(2026, 12, 3), "B", 1),  # the working day after the promised day, from midday
         (date(2026, 12, 3) + timedelta(days=STEP_2_AFTER_DAYS), "B", 2),
         (date(2026, 12, 6) + timedelta(days=9), "B", 3),  # the notice's eight days are over
     ]
@@ -103,13 +103,15 @@ def test_the_french_ladder_over_weeks_question_notice_then_termination() -> None
     assert all(d.evidence["delivery"].startswith("absent at deadline") for *_, d in made)
 
 
-def test_a_delivery_during_the_ladder_stops_it_and_asks_nothing_more() -> None:
+def test_a_delivery_during_the_ladder_stops_it_and_the_goodwill_request_follows() -> None:
     sightings = [ordered(DEC_2), delivered(at(2026, 12, 8, 15))]  # after step 2 (6 December)
-    made = run_days(sightings, at(2026, 11, 30, 8), 40)
+    made = run_days(sightings, at(2026, 11, 30, 16), 40)
     assert [(day, track, step) for day, track, step, _ in made] == [
         (date(2026, 12, 3), "B", 1),
         (date(2026, 12, 6), "B", 2),
+        (date(2026, 12, 8), "A", 1),  # it came 6 days late: the goodwill request follows, in the same thread
     ]
+    assert made[2][3].evidence["follows"]["track"] == "B"
 
 
 def test_amazon_com_has_no_termination_law_so_the_ladder_ends_with_a_refund_request() -> None:
@@ -123,22 +125,30 @@ def test_amazon_com_has_no_termination_law_so_the_ladder_ends_with_a_refund_requ
 def test_a_step_waits_while_the_previous_one_is_queued_and_a_rejection_ends_the_ladder() -> None:
     shipment = overdue()
     now = at(2026, 12, 20)
-    for status in ("queued", "approved_pending", "rejected"):
+    for status in ("queued", "approved", "drafted", "some_future_status", "rejected", "discarded", "uncertain"):
         history = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3), status)]
         assert decide([shipment], now, policy(), history) == []
     history = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3), "sent")]
     assert [(d.track, d.step) for d in decide([shipment], now, policy(), history)] == [("B", 2)]
 
 
-def test_step_two_is_not_due_before_its_day_in_the_users_zone() -> None:
-    history = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3, 9), "drafted")]
-    assert decide([overdue()], at(2026, 12, 5, 22, 30), policy(), history) == []  # 23:30 on the 5th in Paris
-    assert len(decide([overdue()], at(2026, 12, 5, 23, 30), policy(), history)) == 1  # the 6th in Paris
+def test_step_two_is_not_due_before_midday_of_its_day_in_the_marketplaces_zone() -> None:
+    history = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3, 9), "sent", at(2026, 12, 3, 9))]
+    assert decide([overdue()], at(2026, 12, 6, 10, 59), policy(), history) == []  # 11:59 on the 6th in Paris
+    assert len(decide([overdue()], at(2026, 12, 6, 11), policy(), history)) == 1  # midday in Paris
 
 
-def test_no_goodwill_request_after_a_track_b_letter_about_the_same_parcel() -> None:
-    history = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3), "sent")]
-    assert decide([late()], at(2026, 12, 6), policy(), history) == []
+def test_a_sent_step_1_is_followed_by_the_goodwill_request_and_an_unsent_one_is_withdrawn() -> None:
+    sent = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3), "sent", at(2026, 12, 3), id=1)]
+    (follow_up,) = decide([late()], at(2026, 12, 6), policy(), sent)
+    assert (follow_up.track, follow_up.step) == ("A", 1)
+    assert follow_up.evidence["follows"] == {"track": "B", "step": 1, "sent_at": at(2026, 12, 3).isoformat()}
+    for status in ("queued", "approved", "drafted"):
+        unsent = [PastClaim(ORDER, "1", "B", 1, at(2026, 12, 3), status, id=1)]
+        decided = decide_all([late()], at(2026, 12, 6), policy(), unsent)
+        assert [(d.track, d.step) for d in decided.new] == [("A", 1)]
+        assert "follows" not in decided.new[0].evidence  # nothing was sent: it stands alone
+        assert [w.claim.id for w in decided.withdraw] == [1]
 
 
 def test_the_daily_cap_holds_the_newest_claims_back_and_says_why() -> None:
@@ -194,15 +204,15 @@ def test_a_naive_now_is_refused() -> None:
         decide([], datetime(2026, 12, 10), policy(), [])
 
 
-def test_each_shipment_of_an_order_has_its_own_ladder() -> None:
+def test_each_parcel_of_an_order_has_its_own_ladder() -> None:
     sightings = [
-        ordered(DEC_2),
-        sighting(EventKind.SHIPPED, at(2026, 11, 29), shipment="A", promise=DEC_2),
-        sighting(EventKind.SHIPPED, at(2026, 11, 29), shipment="B", promise=DEC_2),
-        delivered(at(2026, 12, 2, 10), shipment="A"),
+        ordered(DEC_2, items=("Bouilloire", "Lampe")),
+        sighting(EventKind.SHIPPED, at(2026, 11, 29), promise=DEC_2, items=("Bouilloire",)),
+        sighting(EventKind.SHIPPED, at(2026, 11, 29, 10), promise=DEC_2, items=("Lampe",)),
+        delivered(at(2026, 12, 2, 10), items=("Bouilloire",)),
     ]
-    decisions = decide(timelines(sightings), datetime(2026, 12, 4, tzinfo=UTC), policy(), [])
-    assert [(d.shipment, d.track, d.step) for d in decisions] == [("B", "B", 1)]
+    decisions = decide(timelines(sightings), datetime(2026, 12, 4, 12, tzinfo=UTC), policy(), [])
+    assert [(d.shipment, d.track, d.step) for d in decisions] == [("2", "B", 1)]
 
 
 def test_a_promise_broken_long_ago_starts_no_claim() -> None:
