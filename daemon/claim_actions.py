@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from daemon.config import Config
@@ -11,6 +11,8 @@ from daemon.imap import ImapMailbox
 from daemon.outbox import deliver
 from daemon.pipeline import imap_settings, smtp_outbox
 from daemon.store import Claim, Store
+from parsers.model import Event, EventKind
+from rules.timeline import USER_PATTERN, timelines
 
 OUTCOMES = ("granted", "refused")
 
@@ -44,9 +46,39 @@ def reject(store: Store, claim_id: int, now: datetime, note: str) -> Claim:
 
 
 def resolve(store: Store, claim_id: int, outcome: str, now: datetime, note: str) -> Claim:
-    claim = _claim(store, claim_id, ("drafted", "approved", "sent", "answered"), "resolved")
-    store.update_claim(claim.id, now, status="closed", outcome=outcome, note=note or outcome)
+    """Close the claim with its outcome; this closes the parcel's case: nothing more is written about it, and
+    its letters that never left are withdrawn at the next evaluation."""
+    claim = _claim(store, claim_id, ("queued", "drafted", "approved", "sent", "answered", "uncertain"), "resolved")
+    store.update_claim(claim.id, now, status="closed", held="", outcome=outcome, note=note or outcome)
     return store.claim(claim.id) or claim
+
+
+def request_next(store: Store, claim_id: int, now: datetime, note: str) -> Claim:
+    """Amazon answered, and the answer settles nothing: let the ladder go on to its next step."""
+    claim = _claim(store, claim_id, ("answered",), "followed by the next step")
+    if claim.track != "B":
+        raise ClaimActionError(f"claim {claim_id} is a goodwill request: it has no next step")
+    store.update_claim(claim.id, now, next_requested=True, note=note or "the user asked for the next step")
+    return store.claim(claim.id) or claim
+
+
+def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, how: str, now: datetime) -> str:
+    """Record the user's word that parcel `parcel` of `order_id` arrived on `day` (delivered, or made available
+    at a pickup point): it settles a parcel that an email could not be tied to, or one whose email never came."""
+    parcels = [s for s in timelines(store.sightings()) if order_id in s.order_ids]
+    if not parcels:
+        raise ClaimActionError(f"no order {order_id} in the state file (see `lateclaim orders`)")
+    chosen = next((p for p in parcels if p.shipment == parcel), None)
+    if chosen is None:
+        raise ClaimActionError(f"order {order_id} has parcels {', '.join(p.shipment for p in parcels)}, "
+                               f"not {parcel} (see `lateclaim orders`)")
+    order_id, marketplace = chosen.order_id, chosen.marketplace
+    kind = EventKind.DELIVERED if how == "delivered" else EventKind.PICKUP_READY
+    event = Event(kind=kind, marketplace=marketplace, language="", order_ids=(order_id,), shipment=parcel,
+                  delivered_on=day if kind is EventKind.DELIVERED else None,
+                  available_on=day if kind is EventKind.PICKUP_READY else None,
+                  evidence=f"stated by the user on {now.date().isoformat()}", pattern=USER_PATTERN)
+    return store.record_user_event(event, f"you said: parcel {parcel} {how} on {day.isoformat()}", now)
 
 
 def send_now(store: Store, config: Config, claim_id: int, now: datetime) -> Claim:
@@ -56,6 +88,9 @@ def send_now(store: Store, config: Config, claim_id: int, now: datetime) -> Clai
         raise ClaimActionError(f"claim {claim_id} is held ({claim.held})")
     if not config.claims.to:
         raise ClaimActionError(f"{config.source}: claims.to: expected the address claims are sent to")
+    from daemon.evaluate import write_at_release
+
+    claim = write_at_release(store, config, claim, now)
     with ImapMailbox(imap_settings(config)) as mailbox:
         deliver(store, smtp_outbox(config, mailbox), claim, config, now, status="sent")
     return store.claim(claim.id) or claim

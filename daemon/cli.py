@@ -169,24 +169,37 @@ def build_parser() -> argparse.ArgumentParser:
                        "marketplace's home zone")
     parse.set_defaults(handler=cmd_parse)
 
-    orders = command("orders", "list shipments with promise, delivery and verdict",
-                     "Every shipment in the state file with its promised window, delivery date and verdict: "
-                     "pending, on_time, late (delivered after the promise) or overdue (promise passed, "
-                     "no delivery email).")
+    orders = command("orders", "list parcels with promise, arrival, verdict and what is due",
+                     "Every parcel in the state file (an order shipped in two parcels has two rows) with its "
+                     "first promise, the day it arrived (delivered, or made available at a pickup point or by a "
+                     "delivery attempt) and its verdict: pending, on_time, late, overdue (promise passed, nothing "
+                     "arrived), delivered_no_promise, delivered_date_unknown or cancelled; under each row, which "
+                     "date counts and what is due when, or why nothing is. "
+                     "orders arrived ORDER --parcel N [--on DATE] [--pickup]: say that a parcel arrived when no "
+                     "email says so, or when an email could not be tied to one parcel.")
+    orders.add_argument("action", nargs="?", choices=["list", "arrived"], default="list")
+    orders.add_argument("order", nargs="?", help="with arrived: the order number")
+    orders.add_argument("--parcel", default="1", metavar="N", help="with arrived: the parcel (default 1)")
+    orders.add_argument("--on", type=_day, metavar="DATE", help="with arrived: the day it came (default today)")
+    orders.add_argument("--pickup", action="store_true",
+                        help="with arrived: it was made available at a pickup point rather than delivered")
     orders.add_argument("--json", action="store_true", help="a JSON list (README)")
     as_of(orders)
     orders.set_defaults(handler=cmd_orders)
 
-    claims = command("claims", "list, show, approve, reject, send, resolve or print claims; open a not-received one",
+    claims = command("claims", "list, show, approve, reject, send, resolve, continue or print claims; open a "
+                     "not-received one",
                      "list: every claim with its status. show ID: one claim's letter, ready to paste into the "
                      "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
-                     '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it. '
-                     "reject ID: drop it (a rejected step ends a non-delivery ladder). send ID: send it by SMTP "
-                     "now. resolve ID --outcome granted|refused: record how it ended. letter ID --pdf FILE: the "
-                     "claim as a printed letter to send by registered post. open ORDER [--parcel N] "
+                     '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it, '
+                     "written as of that day. reject ID: drop it (a rejected step ends a non-delivery ladder). "
+                     "send ID: send it by SMTP now. resolve ID --outcome granted|refused: record how it ended; "
+                     "this closes the parcel's case (nothing more is written about it). next ID: Amazon answered "
+                     "but the parcel is still missing: go on with the ladder's next step. letter ID --pdf FILE: "
+                     "the claim as a printed letter to send by registered post. open ORDER [--parcel N] "
                      "--not-received: a parcel shown as delivered never reached you; asks for the carrier's proof "
                      "of delivery and a redelivery or refund (run it again for the next step when it is due).")
-    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "letter",
+    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "next", "letter",
                                            "open"])
     claims.add_argument("id", nargs="?", type=_claim_or_order,
                         help="the claim (all actions but list); for open: the order number")
@@ -336,18 +349,36 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    from daemon.evaluate import shipments_with_verdicts
-    from daemon.explain import shipment_json
+    from daemon.evaluate import outlooks
+    from daemon.explain import outlook_json
     from daemon.present import show_orders
     from daemon.store import Store
 
     config = load_config(args)
+    if args.action == "arrived":
+        return _parcel_arrived(args, config)
     with Store(config.state.path, readonly=True) as store:
-        pairs = shipments_with_verdicts(store, config, now_or_as_of(args, config))
+        found = outlooks(store, config, now_or_as_of(args, config))
     if args.json:
-        print(json.dumps([shipment_json(s, v) for s, v in pairs], ensure_ascii=False, indent=2))
+        print(json.dumps([outlook_json(o) for o in found], ensure_ascii=False, indent=2))
     else:
-        show_orders(pairs)
+        show_orders(found)
+    return EXIT_OK
+
+
+def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
+    from daemon.claim_actions import parcel_arrived
+    from daemon.store import Store
+
+    if not args.order:
+        raise UsageError("orders arrived needs the order number: lateclaim orders arrived ORDER --parcel N")
+    now = now_or_as_of(args, config)
+    day = args.on or now.astimezone(config.rules.timezone).date()
+    how = "made available at a pickup point" if args.pickup else "delivered"
+    with Store(config.state.path) as store:
+        parcel_arrived(store, args.order, args.parcel, day, "pickup" if args.pickup else "delivered", now)
+    print(f"order {args.order}, parcel {args.parcel}: {how} on {day.isoformat()} (recorded; the next sync "
+          "takes it into account)")
     return EXIT_OK
 
 
@@ -378,6 +409,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
                 if args.outcome is None:
                     raise UsageError("claims resolve needs --outcome granted or --outcome refused")
                 changed = claim_actions.resolve(store, args.id, args.outcome, now, args.note)
+            elif args.action == "next":
+                changed = claim_actions.request_next(store, args.id, now, args.note)
             else:
                 changed = claim_actions.send_now(store, config, args.id, now)
             print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")

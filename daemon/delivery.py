@@ -4,7 +4,9 @@
 - review: a queued claim waits for `lateclaim claims approve`; an approved claim is sent by SMTP when
   claims.to is set, else drafted.
 - send: a queued claim is sent by SMTP and becomes `sent`.
-Caps hold in every mode: a claim a cap holds is not delivered.
+Caps hold in every mode: a claim a cap holds is not delivered. A letter is written again as of the moment it
+leaves, so that its dates and deadlines count from then. Drafts that no longer apply are taken back out of
+Drafts, and a notice drafted on an earlier day is replaced there by the letter as now written.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import datetime
 import structlog
 
 from daemon.config import Config
-from daemon.outbox import Outbox, deliver
+from daemon.evaluate import REMOVE, REPLACE, write_at_release
+from daemon.outbox import Outbox, compose, deliver
 from daemon.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.delivery")
@@ -41,7 +44,32 @@ def route(claim: Claim, config: Config, channels: Channels) -> tuple[Outbox | No
     return None
 
 
+def tidy_drafts(store: Store, drafts: Outbox | None, config: Config, now: datetime) -> list[int]:
+    """Remove the drafts of withdrawn letters and replace rewritten ones; each step is safe to repeat after a
+    crash (a removal finds nothing the second time; a replacement removes before it puts)."""
+    if drafts is None:
+        return []
+    done = []
+    for claim in store.claims(["withdrawn", "drafted"]):
+        if claim.delivery == REMOVE:
+            removed = drafts.remove(claim.message_id)
+            store.update_claim(claim.id, now, delivery="done",
+                               note=f"its draft removed from {drafts.description}" if removed else
+                               f"its draft was no longer in {drafts.description}")
+            done.append(claim.id)
+        elif claim.delivery == REPLACE:
+            if drafts.remove(claim.message_id):
+                drafts.put(compose(claim, config, now), claim.message_id)
+                note = f"replaced in {drafts.description} by the letter as written today"
+            else:  # sent or deleted by the user meanwhile: the follow-up will tell which
+                note = f"not replaced: its draft was no longer in {drafts.description}"
+            store.update_claim(claim.id, now, delivery="done", note=note)
+            done.append(claim.id)
+    return done
+
+
 def deliver_due(store: Store, channels: Channels, config: Config, now: datetime) -> list[int]:
+    tidy_drafts(store, channels.drafts, config, now)
     done = []
     for claim in store.claims(["queued", "approved"]):
         target = route(claim, config, channels)
@@ -51,6 +79,8 @@ def deliver_due(store: Store, channels: Channels, config: Config, now: datetime)
         if outbox is None:
             log.warning("claim_not_delivered", claim=claim.id, reason="no channel for it in this run")
             continue
+        if claim.delivery != "pending":  # a letter half-delivered before a crash keeps the text it may have left with
+            claim = write_at_release(store, config, claim, now)
         deliver(store, outbox, claim, config, now, status)
         done.append(claim.id)
     return done

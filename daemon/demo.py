@@ -2,7 +2,10 @@
 
 The sample mailbox (daemon/sample_mailbox/) holds emails written for the project: an amazon.fr parcel that came
 on time, one that came three days late, an amazon.co.uk parcel that never came, a newsletter and a spoofed
-"Amazon" email. The run is replayed as of a fixed moment, so its output is the same on every machine.
+"Amazon" email. The demo lives through the days as the daemon would, a pass each day at 12:30 from the first
+email to a fixed last day, each pass seeing only the mail that had arrived by then; so its output is the same on
+every machine, and it tells the story of the late parcel: "where is my parcel?" drafted the working day after the
+promise, withdrawn when the parcel came, and the goodwill request drafted instead.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,14 +23,16 @@ from daemon.claim_actions import resolve, stats
 from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
 from daemon.delivery import Channels
 from daemon.emldir import EmlDirMailbox
-from daemon.evaluate import shipments_with_verdicts
+from daemon.evaluate import outlooks
 from daemon.explain import claim_rows, order_rows
 from daemon.outbox import DirOutbox
 from daemon.pipeline import run_pass
 from daemon.statefile import check_state
 from daemon.store import Store
 
-AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
+PARIS = ZoneInfo("Europe/Paris")
+FIRST_DAY, AS_OF = date(2026, 11, 9), datetime(2026, 11, 24, 12, 30, tzinfo=PARIS)
+PASS_AT = time(12, 30)  # the daemon's pass each day
 SAMPLE_MAILBOX = Path(str(files("daemon") / "sample_mailbox"))
 DEMO_ADDRESS = "camille.demo@gmail.com"
 
@@ -72,26 +77,23 @@ def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:
     outbox = DirOutbox(workdir / "outbox")
     mailbox = EmlDirMailbox(mailbox_dir)
 
-    print(f"lateclaim demo — the sample mailbox {mailbox_dir} ({len(mailbox.files)} emails), as of "
-          f"{AS_OF:%Y-%m-%d %H:%M} {AS_OF.tzname()}\n")
+    print(f"lateclaim demo — the sample mailbox {mailbox_dir} ({len(mailbox.files)} emails), lived a day at a "
+          f"time as the daemon would: a pass each day at {PASS_AT:%H:%M} from {FIRST_DAY:%d %B} to "
+          f"{AS_OF:%d %B %Y} ({AS_OF.tzname()})\n")
     with Store(config.state.path) as store:
-        result = run_pass(mailbox, Channels(drafts=outbox), store, config, AS_OF)
-        counts = result.sync.statuses
-        if result.sync.fetched:
-            print(f"Read {result.sync.fetched} emails: {counts['parsed']} Amazon shipment emails, "
-                  f"{counts['ignored']} ignored, {counts['quarantined']} quarantined.\n")
-        else:
+        drafted, fetched = _live_through_the_days(store, config, outbox, mailbox_dir)
+        if not fetched:
             print(f"No new email since the last run on {config.state.path}: nothing read, nothing drafted.\n")
-        print("Shipments:")
-        print(_indent(order_rows(shipments_with_verdicts(store, config, AS_OF))))
+        print("\nParcels as of the last day (under each, which date counts and what is due):")
+        print(_indent(order_rows(outlooks(store, config, AS_OF))))
         print("\nClaims:")
         claims = store.claims()
         print(_indent(claim_rows(claims)) if claims else "  none")
         for claim in claims:
-            if claim.id in result.delivered:
+            if claim.id in drafted and claim.status == "drafted":
                 print(f"\n--- claim {claim.id}, drafted to {outbox.file_for(claim.message_id)}")
                 print(f"Subject: {claim.subject}\n\n{claim.body.rstrip()}")
-        _play_the_outcome(store, result.delivered)
+        _play_the_outcome(store, drafted)
     print(f"\nState file: {config.state.path}\nDrafts:     {outbox.path}")
     print(f"Explore:    {_command()} claims list --config {config_file}")
     print(f"            {_command()} report --config {config_file} --as-of 2026-11-24")
@@ -133,10 +135,49 @@ def _write_config(path: Path, text: str) -> None:
         raise DemoError(f"{path}: cannot write it: {exc.strerror or exc}") from None
 
 
+def _live_through_the_days(store: Store, config: Config, outbox: DirOutbox, mailbox_dir: Path
+                           ) -> tuple[list[int], int]:
+    """One pass a day, each seeing the mail arrived by then; prints a diary line for every day something
+    happened. Returns the claims drafted and the number of emails read."""
+    drafted: list[int] = []
+    fetched = 0
+    day = FIRST_DAY
+    while day <= AS_OF.date():
+        moment = datetime.combine(day, PASS_AT, PARIS)
+        result = run_pass(EmlDirMailbox(mailbox_dir, until=moment), Channels(drafts=outbox), store, config, moment)
+        fetched += result.sync.fetched
+        drafted += result.delivered
+        for line in _diary(store, result.sync.statuses, result.evaluation.withdrawn, result.delivered):
+            print(f"  {day:%a %d %b}  {line}")
+        day += timedelta(days=1)
+    return drafted, fetched
+
+
+def _diary(store: Store, read: dict[str, int], withdrawn: list[int], delivered: list[int]) -> list[str]:
+    lines = []
+    if read.get("parsed"):
+        lines.append(f"read {read['parsed']} Amazon email(s)" + (
+            f" ({read['ignored']} other(s) ignored)" if read.get("ignored") else ""))
+    for claim_id in withdrawn:
+        claim = store.claim(claim_id)
+        if claim is not None:
+            lines.append(f"withdrew claim {claim.id} (track {claim.track} step {claim.step}, order "
+                         f"{claim.order_id}) and removed its draft: {store.claim_history(claim.id)[-2][2]}")
+    for claim_id in delivered:
+        claim = store.claim(claim_id)
+        if claim is not None:
+            what = {("A", 1): "the goodwill request", ("B", 1): '"where is my parcel?" (step 1)',
+                    ("B", 2): "the formal notice (step 2)", ("B", 3): "the termination (step 3)"}
+            lines.append(f"drafted claim {claim.id}, {what.get((claim.track, claim.step), 'a claim')} for order "
+                         f"{claim.order_id}")
+    return lines
+
+
 def _play_the_outcome(store: Store, drafted: list[int]) -> None:
     """What happens next with a real mailbox, played on the demo's state: the user sends the French draft
     from Gmail (the next sync finds it in Sent), Amazon offers a voucher, the user records it."""
-    french = next((c for c in store.claims(["drafted"]) if c.id in drafted and c.language == "fr"), None)
+    french = next((c for c in store.claims(["drafted"]) if c.id in drafted and c.language == "fr"
+                   and c.track == "A"), None)
     if french is None:
         return
     later = AS_OF + timedelta(days=1)

@@ -1,17 +1,24 @@
-"""From the stored events to recorded claims: the rules decide, this module only records and delivers."""
+"""From the stored events to recorded claims: the rules decide, this module only records what they decided.
+
+New claims are recorded `queued`; a letter that no longer applies is withdrawn (a draft of it is marked for
+removal from Drafts, which daemon.delivery carries out); a notice drafted on an earlier day is written again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from daemon.config import Config
 from daemon.outbox import new_message_id
-from daemon.store import Store
-from rules.claims import ClaimDecision, PastClaim, decide
+from daemon.store import Claim, Store
+from rules.claims import ClaimDecision, Decisions, Outlook, PastClaim, decide_all, letter_at_release
 from rules.policy import Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import Verdict, verdict
+
+REMOVE = "remove"  # the claim's delivery column: its draft must be taken out of Drafts
+REPLACE = "replace"  # ... must be replaced in Drafts by the letter as now written
 
 
 def policy_of(config: Config) -> Policy:
@@ -36,13 +43,36 @@ def shipments_with_verdicts(store: Store, config: Config, now: datetime) -> list
     return [(s, verdict(s, now, policy)) for s in timelines(store.sightings())]
 
 
+def _day(text: object) -> date | None:
+    return date.fromisoformat(text) if isinstance(text, str) else None
+
+
+def _moment(text: object) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
+
+
+def past_claim(c: Claim) -> PastClaim:
+    return PastClaim(
+        c.order_id, c.shipment, c.track, c.step, c.created_at, c.status, c.sent_at, id=c.id, held=c.held,
+        deadline=_day(c.evidence.get("deadline_given")),
+        # A claim written before letters recorded their date was written when it was created.
+        written_at=_moment(c.evidence.get("written_at")) or c.created_at,
+        next_requested=c.next_requested_at is not None,
+    )
+
+
 def history(store: Store) -> list[PastClaim]:
-    """Claims the rules must count. A claim held back by a cap is not yet history: it is decided again."""
-    return [
-        PastClaim(c.order_id, c.shipment, c.track, c.step, c.created_at, c.status, c.sent_at)
-        for c in store.claims()
-        if not (c.status == "queued" and c.held)
-    ]
+    """Every claim, as the rules see it (those a cap holds are decided again, and may be withdrawn)."""
+    return [past_claim(c) for c in store.claims()]
+
+
+def decisions(store: Store, config: Config, now: datetime) -> Decisions:
+    return decide_all(timelines(store.sightings()), now, policy_of(config), history(store))
+
+
+def outlooks(store: Store, config: Config, now: datetime) -> list[Outlook]:
+    """Each parcel with its verdict and what is due (`lateclaim orders`)."""
+    return decisions(store, config, now).outlooks
 
 
 @dataclass(frozen=True)
@@ -50,17 +80,19 @@ class Evaluation:
     created: list[int]
     held: list[int]
     released: list[int]
+    withdrawn: list[int]
+    rewritten: list[int]
 
 
 def record_decisions(store: Store, config: Config, now: datetime) -> Evaluation:
-    """Ask the rules what is due now and record it: new claims, claims a cap holds, claims a cap released."""
-    shipments = timelines(store.sightings())
-    decisions = decide(shipments, now, policy_of(config), history(store))
+    """Ask the rules what is due now and record it: new claims, claims a cap holds or released, letters that no
+    longer apply, and letters to write again."""
+    decided = decisions(store, config, now)
     waiting = {(c.order_id, c.shipment, c.track, c.step): c for c in store.claims(["queued"]) if c.held}
     created: list[int] = []
     held: list[int] = []
     released: list[int] = []
-    for d in decisions:
+    for d in decided.new:
         existing = waiting.get((d.order_id, d.shipment, d.track, d.step))
         if existing is not None:
             if d.held is None:  # released: its letter is written again, so that its dates are today's
@@ -74,7 +106,38 @@ def record_decisions(store: Store, config: Config, now: datetime) -> Evaluation:
         claim_id = _add(store, config, d, now)
         if claim_id is not None:
             (held if d.held else created).append(claim_id)
-    return Evaluation(created, held, released)
+    withdrawn = []
+    for w in decided.withdraw:
+        assert w.claim.id is not None
+        current = store.claim(w.claim.id)
+        if current is None:
+            continue
+        # A draft is taken back out of Drafts by the next delivery step; anything else never left lateclaim.
+        store.update_claim(current.id, now, status="withdrawn", held="", note=w.reason,
+                           delivery=REMOVE if current.status == "drafted" else None)
+        withdrawn.append(current.id)
+    rewritten = []
+    for r in decided.rewrite:
+        assert r.claim.id is not None
+        store.update_claim(r.claim.id, now, subject=r.letter.subject, body=r.letter.body, evidence=r.evidence,
+                           delivery=REPLACE, note="written again: its dates count from today")
+        rewritten.append(r.claim.id)
+    return Evaluation(created, held, released, withdrawn, rewritten)
+
+
+def write_at_release(store: Store, config: Config, claim: Claim, now: datetime) -> Claim:
+    """The claim with its letter written as of `now`, the moment it leaves (review and send modes, and a cap's
+    release): the dates it quotes and the deadlines it sets count from the day the seller gets it."""
+    shipment = next((s for s in timelines(store.sightings())
+                     if (s.order_id, s.shipment) == (claim.order_id, claim.shipment)), None)
+    if shipment is None:
+        return claim
+    letter, evidence = letter_at_release(shipment, past_claim(claim), now, policy_of(config), history(store))
+    if letter.body == claim.body and letter.subject == claim.subject:
+        return claim
+    store.update_claim(claim.id, now, subject=letter.subject, body=letter.body, evidence=evidence,
+                       note="written as of its release")
+    return store.claim(claim.id) or claim
 
 
 def _add(store: Store, config: Config, d: ClaimDecision, now: datetime) -> int | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from daemon.store import Claim
 from parsers.model import DateWindow, Event, ParseResult
+from rules.claims import Outlook
 from rules.timeline import Shipment
 from rules.verdict import Verdict
 
@@ -67,6 +68,7 @@ def _iso(d: date | None) -> str | None:
 def shipment_json(shipment: Shipment, verdict: Verdict) -> dict[str, Any]:
     """The `lateclaim orders --json` contract (README)."""
     promise = shipment.promise
+    expected = shipment.expected
     return {
         "order_id": shipment.order_id,
         "shipment": shipment.shipment,
@@ -77,6 +79,23 @@ def shipment_json(shipment: Shipment, verdict: Verdict) -> dict[str, Any]:
         "verdict": verdict.kind.value,
         "days_late": verdict.days_late,
         "authenticated": authenticated(shipment),
+        "items": list(shipment.items),
+        "parcels_in_order": shipment.parcels_in_order,
+        "expected_end": _iso(expected.end) if expected else None,
+        "arrival": shipment.arrival,
+        "arrived_on": _iso(shipment.arrived_on),
+        "paused": shipment.paused or None,
+        "ambiguous": shipment.ambiguous or None,
+    }
+
+
+def outlook_json(outlook: Outlook) -> dict[str, Any]:
+    """A parcel's row of `lateclaim orders --json`: the shipment, then what is due and why."""
+    return {
+        **shipment_json(outlook.shipment, outlook.verdict),
+        "next_step": outlook.next_step,
+        "due_at": outlook.due_at.isoformat() if outlook.due_at else None,
+        "reason": outlook.reason,
     }
 
 
@@ -98,17 +117,23 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def order_rows(pairs: Sequence[tuple[Shipment, Verdict]]) -> str:
+def order_rows(outlooks: Sequence[Outlook]) -> str:
+    """One row per parcel, and under it which date counts and what is due, or why nothing is."""
     rows = []
-    for shipment, verdict in pairs:
+    for outlook in outlooks:
+        shipment, verdict = outlook.shipment, outlook.verdict
         late = f"{verdict.days_late} d" if verdict.days_late else ""
         rows.append([
-            shipment.order_id, shipment.shipment, shipment.marketplace, _window(shipment.promise),
-            _iso(shipment.delivered_on) or "—", verdict.kind.value, late,
+            shipment.order_id, f"{shipment.shipment}/{shipment.parcels_in_order}", shipment.marketplace,
+            _window(shipment.promise), _iso(shipment.arrived_on) or "—", verdict.kind.value, late,
             "yes" if shipment.authenticated else "no",
         ])
-    header = ["ORDER", "SHIPMENT", "MARKETPLACE", "PROMISED", "DELIVERED", "VERDICT", "LATE", "AUTHENTIC"]
-    return _table(header, rows)
+    header = ["ORDER", "PARCEL", "MARKETPLACE", "PROMISED", "ARRIVED", "VERDICT", "LATE", "AUTHENTIC"]
+    lines = _table(header, rows).splitlines()
+    out = [lines[0]]
+    for line, outlook in zip(lines[1:], outlooks, strict=True):
+        out += [line, f"    {outlook.reason}"]
+    return "\n".join(out)
 
 
 def claim_rows(claims: Sequence[Claim]) -> str:

@@ -365,6 +365,34 @@ class ImapMailbox:
         folder = self.drafts_folder()
         self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Draft", b"\\Seen"])
 
+    def remove_own_draft(self, message_id: str) -> int:
+        """Delete lateclaim's own draft `message_id` from Drafts (a letter that no longer applies); the number
+        removed. Only a message of the Drafts folder whose Message-ID header is exactly this one and that
+        carries the \\Draft flag is touched, and only its UID is expunged (UIDPLUS): nothing else ever is."""
+        folder = self.drafts_folder()
+        wanted = message_id.strip().strip("<>")
+        self._selected = None  # opened read-write below: the next read re-opens its folder read-only
+        self._call(f"SELECT {folder}", self.client.select_folder, folder, readonly=False)
+        try:
+            uids = self._call(f"SEARCH in {folder}", self.client.search, ["HEADER", "Message-ID", f"<{wanted}>"])
+            if not uids:
+                return 0
+            found = self._call(f"FETCH in {folder}", self.client.fetch, list(uids),
+                               ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            key = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+            ours = [uid for uid, data in found.items()
+                    if b"\\Draft" in data.get(b"FLAGS", ())
+                    and str(HeaderParser().parsestr(bytes(data.get(key, b"")).decode("ascii", "replace"))
+                            .get("Message-ID", "")).strip().strip("<>") == wanted]
+            if not ours:
+                return 0
+            self._call(f"STORE in {folder}", self.client.add_flags, ours, [b"\\Deleted"])
+            if self.client.has_capability("UIDPLUS"):
+                self._call(f"EXPUNGE in {folder}", self.client.uid_expunge, ours)
+            return len(ours)
+        finally:
+            self._call(f"CLOSE {folder}", self.client.unselect_folder)
+
     def append_sent(self, raw: bytes) -> bool:
         """File a copy of a message sent by SMTP in \\Sent, as mail clients do; False when there is no such
         folder. Gmail files what its SMTP server sends by itself: nothing is appended there."""

@@ -37,6 +37,10 @@ class Outbox(Protocol):
 
     def put(self, raw: bytes, message_id: str) -> None: ...
 
+    def remove(self, message_id: str) -> int:
+        """Take lateclaim's own message `message_id` back out, where that can be done; how many were removed."""
+        ...
+
 
 class DraftsOutbox:
     """The mailbox's \\Drafts folder: Gmail shows each claim as a draft, ready to review and send."""
@@ -52,6 +56,9 @@ class DraftsOutbox:
 
     def put(self, raw: bytes, message_id: str) -> None:
         self.mailbox.append_draft(raw)
+
+    def remove(self, message_id: str) -> int:
+        return self.mailbox.remove_own_draft(message_id)
 
 
 class DirOutbox:
@@ -79,6 +86,13 @@ class DirOutbox:
             os.fsync(out.fileno())
         partial.replace(final)
 
+    def remove(self, message_id: str) -> int:
+        path = self.file_for(message_id)
+        if not path.exists():
+            return 0
+        path.unlink()
+        return 1
+
 
 class SmtpOutbox:
     """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder: Gmail files
@@ -97,6 +111,9 @@ class SmtpOutbox:
     def contains(self, message_id: str) -> bool:
         sent = self.mailbox.sent_folder() if self.mailbox is not None else None
         return sent is not None and self.mailbox is not None and self.mailbox.contains_message_id(sent, message_id)
+
+    def remove(self, message_id: str) -> int:
+        return 0  # a sent message cannot be taken back
 
     def put(self, raw: bytes, message_id: str) -> None:
         send(self._settings(), raw, self.sender, self.recipients)

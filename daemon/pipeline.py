@@ -63,13 +63,15 @@ def run_pass(
     stop: threading.Event | None = None, mailbox: ImapMailbox | None = None,
 ) -> PassResult:
     summary = ingest(source, store, config, now, stop)
+    # Follow-up first: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
+    followed = follow_up(store, mailbox, now) if mailbox is not None else []
     evaluation = record_decisions(store, config, now)
     delivered = deliver_due(store, channels, config, now)
-    followed = follow_up(store, mailbox, now) if mailbox is not None else []
     log.info(
         "sync_done", folders=summary.folders, fetched=summary.fetched, already_known=summary.known,
         interrupted=summary.interrupted, **summary.statuses, claims_created=len(evaluation.created),
-        claims_held=len(evaluation.held), claims_delivered=len(delivered), claims_followed_up=len(followed),
+        claims_held=len(evaluation.held), claims_withdrawn=len(evaluation.withdrawn),
+        claims_rewritten=len(evaluation.rewritten), claims_delivered=len(delivered), claims_followed_up=len(followed),
     )
     return PassResult(summary, evaluation, delivered, followed)
 

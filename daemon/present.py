@@ -18,10 +18,10 @@ from daemon.store import Claim
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rules.timeline import Shipment
-    from rules.verdict import Verdict
+    from rules.claims import Outlook
 
-VERDICT_STYLE = {"on_time": "green", "late": "yellow", "overdue": "bold red", "pending": "dim"}
+VERDICT_STYLE = {"on_time": "green", "late": "yellow", "overdue": "bold red", "pending": "dim",
+                 "cancelled": "dim", "delivered_no_promise": "dim", "delivered_date_unknown": "dim"}
 STATUS_STYLE = {"queued": "cyan", "drafted": "blue", "approved": "cyan", "sent": "green", "answered": "magenta",
                 "closed": "dim", "rejected": "dim", "withdrawn": "dim", "discarded": "dim", "uncertain": "bold red"}
 OUTCOME_STYLE = {"granted": "bold green", "refused": "red"}
@@ -29,7 +29,9 @@ TRACKS = {"A": "arrived late: goodwill request", "B": "not delivered: delivery a
           "C": "marked delivered, not received: proof of delivery, then the ladder"}
 STEPS = {"A1": "late: goodwill request", "B1": "not delivered: where is it?", "B2": "not delivered: formal notice",
          "B3": "not delivered: termination and refund", "C1": "marked delivered, not received"}
-VERDICT_WORDS = {"on_time": "on time", "late": "late", "overdue": "overdue", "pending": "pending"}
+VERDICT_WORDS = {"on_time": "on time", "late": "late", "overdue": "overdue", "pending": "pending",
+                 "cancelled": "cancelled", "delivered_no_promise": "arrived, no promise known",
+                 "delivered_date_unknown": "arrived, day unknown"}
 
 
 def on_terminal() -> bool:
@@ -60,24 +62,27 @@ def _table(*columns: str, title: str | None = None) -> Any:
 # -- orders ---------------------------------------------------------------------------------------------
 
 
-def show_orders(pairs: Sequence[tuple[Shipment, Verdict]]) -> None:
-    if not pairs:
+def show_orders(outlooks: Sequence[Outlook]) -> None:
+    """One row per parcel, and under it which date counts and what is due (or why nothing is)."""
+    if not outlooks:
         print("No shipments yet: run `lateclaim sync`.")
         return
     if not on_terminal():
-        print(order_rows(pairs))
+        print(order_rows(outlooks))
         return
     from rich.markup import escape
 
-    table = _table("Order", "Parcel", "Marketplace", "Promised", "Delivered", "Verdict", "Late", "Authentic")
-    for shipment, verdict in pairs:
+    table = _table("Order", "Parcel", "Marketplace", "Promised", "Arrived", "Verdict", "Late", "Authentic")
+    for outlook in outlooks:
+        shipment, verdict = outlook.shipment, outlook.verdict
         kind = verdict.kind.value
         late = f"{verdict.days_late} d" if verdict.days_late else ""
         proof = {True: "[green]✓[/]", False: "[red]✗ no[/]", None: "[dim]—[/]"}[authenticated(shipment)]
-        table.add_row(escape(shipment.order_id), escape(shipment.shipment or ""), shipment.marketplace,
-                      _promise(shipment.promise),
-                      _when(shipment.delivered_on), _styled(VERDICT_WORDS.get(kind, kind), VERDICT_STYLE.get(kind, "")),
+        table.add_row(escape(shipment.order_id), f"{escape(shipment.shipment)}/{shipment.parcels_in_order}",
+                      shipment.marketplace, _promise(shipment.promise),
+                      _when(shipment.arrived_on), _styled(VERDICT_WORDS.get(kind, kind), VERDICT_STYLE.get(kind, "")),
                       _styled(late, "yellow" if late else ""), proof)
+        table.add_row("", _styled(f"↳ {outlook.reason}", "dim"), end_section=True)
     _console().print(table)
 
 

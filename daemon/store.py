@@ -22,7 +22,7 @@ from typing import Any
 
 from daemon import statefile
 from daemon.records import event_from_record, event_to_record
-from parsers.model import MessageInfo, ParseResult, Status
+from parsers.model import Event, MessageInfo, ParseResult, Status
 from rules.timeline import Sighting
 
 # Each entry migrates the schema from version i to i + 1. Never edit a released entry: add one.
@@ -90,6 +90,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE claims ADD COLUMN outcome TEXT NOT NULL DEFAULT '';   -- '' | granted | refused
     ALTER TABLE claims ADD COLUMN outcome_note TEXT NOT NULL DEFAULT '';
     """,
+    # 3: the user asked for the next step of a ladder that Amazon answered (`lateclaim claims next`).
+    """
+    ALTER TABLE claims ADD COLUMN next_requested_at TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 WAL_PAGES = 64  # 256 KB of WAL at most between checkpoints (SQLite's default, 1000 pages, is 4 MB)
@@ -126,6 +130,7 @@ class Claim:
     sent_at: datetime | None
     outcome: str = ""
     outcome_note: str = ""
+    next_requested_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `lateclaim claims list --json` contract (README)."""
@@ -351,6 +356,18 @@ class Store:
                 )
         return True
 
+    def record_user_event(self, event: Event, note: str, now: datetime) -> str:
+        """Record a fact the user stated (`lateclaim orders arrived`) as an event of a message of its own, so
+        that the timelines read it like any email's; its identity says who said it and when."""
+        identity = f"user:{now.isoformat()}:{event.order_id}:{event.shipment}"
+        message = MessageInfo(message_id=identity, subject=note, sent_at=now, sender="you", authenticated=True)
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO messages VALUES (?, '', 0, 0, ?, '', 'user', ?, ?, ?, 1, 0, ?)",
+                       (identity, Status.PARSED.value, message.subject, message.sender, now.isoformat(), _ts(now)))
+            db.execute("INSERT OR IGNORE INTO events (identity, seq, kind, order_id, data) VALUES (?, 0, ?, ?, ?)",
+                       (identity, event.kind.value, event.order_id, json.dumps(event_to_record(event))))
+        return identity
+
     def is_shipment_message(self, identity: str) -> bool:
         row = self.db.execute("SELECT status FROM messages WHERE identity = ?", (identity,)).fetchone()
         return row is not None and row["status"] == Status.PARSED.value
@@ -420,8 +437,11 @@ class Store:
         self, claim_id: int, now: datetime, *, status: str | None = None, held: str | None = None,
         delivery: str | None = None, sent_at: datetime | None = None, note: str = "", outcome: str | None = None,
         subject: str | None = None, body: str | None = None, evidence: dict[str, Any] | None = None,
+        next_requested: bool = False,
     ) -> None:
         changes: dict[str, Any] = {"updated_at": _ts(now)}
+        if next_requested:
+            changes["next_requested_at"] = _ts(now)
         if subject is not None and body is not None:
             changes["subject"], changes["body"] = subject, body
         if evidence is not None:
@@ -470,4 +490,5 @@ class Store:
             evidence=json.loads(row["evidence"]), created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]), sent_at=_dt(row["sent_at"]),
             outcome=row["outcome"], outcome_note=row["outcome_note"],
+            next_requested_at=_dt(row["next_requested_at"]),
         )

@@ -34,12 +34,17 @@ def test_every_command_explains_itself(capsys: pytest.CaptureFixture[str]) -> No
         assert "--config" in sub.format_help() or name == "demo"
 
 
-def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
+def test_the_demo_lives_through_the_days_and_tells_the_late_parcels_story(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))
     assert status == 0
     assert "Stats:" in out and "closed" in out
+    # The lamp promised for Monday: "where is my parcel?" on Tuesday, withdrawn when it came, then the request.
+    diary = [line.split(None, 3) for line in out.splitlines() if line.startswith("  ") and "Nov  " in line]
+    story = [(f"{day} {month}", text.split(",")[0]) for _, day, month, text in diary if LATE in text]
+    assert story == [("17 Nov", "drafted claim 1"), ("20 Nov", "withdrew claim 1 (track B step 1"),
+                     ("20 Nov", "drafted claim 3")]
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()[:3].isdigit()}
     assert "on_time" in lines[ON_TIME]
     assert "late" in lines[LATE] and "3 d" in lines[LATE]
@@ -56,8 +61,8 @@ def test_the_demo_tells_the_three_parcels_apart_and_drafts_two_claims(
     claims = json.loads(out)
     # The demo then plays the French claim through to its outcome, as the user would with a real mailbox.
     assert {(c["order_id"], c["track"], c["step"], c["status"], c["outcome"]) for c in claims} == {
-        (LATE, "A", 1, "closed", "granted"), (UNDELIVERED, "B", 1, "drafted", None)}
-    french = next(c for c in claims if c["order_id"] == LATE)
+        (LATE, "B", 1, "withdrawn", None), (LATE, "A", 1, "closed", "granted"), (UNDELIVERED, "B", 1, "drafted", None)}
+    french = next(c for c in claims if c["order_id"] == LATE and c["track"] == "A")
     assert french["language"] == "fr"
 
     status, out, _ = run(capsys, "demo", "--keep", str(tmp_path))  # a second run adds nothing
@@ -71,12 +76,14 @@ def test_orders_json_follows_the_contract(capsys: pytest.CaptureFixture[str], tm
     status, out, _ = run(capsys, "orders", "--json", "--config", config, "--as-of", "2026-11-24T12:00")
     assert status == 0
     orders = {o["order_id"]: o for o in json.loads(out)}
-    assert set(orders[LATE]) == {"order_id", "shipment", "marketplace", "promised_start", "promised_end",
-                                 "delivered_on", "verdict", "days_late", "authenticated"}
-    assert orders[LATE] | {"shipment": None} == {
-        "order_id": LATE, "shipment": None, "marketplace": "amazon.fr", "promised_start": "2026-11-16",
+    contract = {"order_id", "shipment", "marketplace", "promised_start", "promised_end", "delivered_on", "verdict",
+                "days_late", "authenticated"}
+    assert set(orders[LATE]) >= contract | {"expected_end", "arrival", "arrived_on", "next_step", "due_at", "reason"}
+    assert {k: v for k, v in orders[LATE].items() if k in contract} == {
+        "order_id": LATE, "shipment": "1", "marketplace": "amazon.fr", "promised_start": "2026-11-16",
         "promised_end": "2026-11-16", "delivered_on": "2026-11-19", "verdict": "late", "days_late": 3,
         "authenticated": True}
+    assert orders[LATE]["arrival"] == "delivered" and "case resolved" in orders[LATE]["reason"]
     assert orders[SPOOFED]["authenticated"] is False
     # Replayed as of a day before the promise, the undelivered parcel was still pending.
     _, out, _ = run(capsys, "orders", "--json", "--config", config, "--as-of", "2026-11-16")

@@ -1,0 +1,231 @@
+"""The daemon living through the days: the real command line runs `sync --once --as-of ...` once a day (and at
+the edges: around midnight and midday) against Dovecot, with Amazon's emails delivered into the mailbox the day
+they would arrive. After each day the test reads what a user would see: the Drafts folder and `claims list`.
+
+Situations of the timelines issue, in French (amazon.fr), English (amazon.co.uk) and German (amazon.de).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import io
+import json
+from datetime import date, datetime
+from email import policy
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.cli import main
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account, Dovecot
+from tests.servers.smtp import SmtpServer
+from tests.timeline_mail import DE, EN, FR, Language, amazon_mail
+
+DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
+ORDER = "171-4402913-5518372"
+ZONES = {"amazon.fr": "Europe/Paris", "amazon.co.uk": "Europe/London", "amazon.de": "Europe/Berlin"}
+
+
+class Life:
+    """A user's mailbox and lateclaim, lived a day at a time."""
+
+    def __init__(self, dovecot: Dovecot, account: Account, tmp_path: Path, language: Language,
+                 smtp: SmtpServer | None = None, **claims: Any) -> None:
+        self.dovecot, self.user, self.language = dovecot, account.username, language
+        self.zone = ZoneInfo(ZONES[language.domain])
+        self.config = str(setup.write_config(tmp_path, account, smtp, rules={"timezone": ZONES[language.domain]},
+                                             claims={"from": f"{account.username}@example.com", **claims}))
+
+    def moment(self, day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
+
+    def mail(self, kind: str, day: date, hour: int, items: tuple[str, ...], promise: date | None = None) -> None:
+        raw = amazon_mail(self.language, kind, ORDER, self.moment(day, hour), items, promise)
+        self.dovecot.deliver(self.user, raw)
+
+    def sync(self, day: date, hour: int = 12, minute: int = 30) -> None:
+        self.run("sync", "--once", "--as-of", self.moment(day, hour, minute).isoformat())
+
+    def run(self, *args: str) -> Any:
+        """The command line's own entry point, in this process (a fortnight of days in a subprocess each would
+        spend most of its time importing)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main([*args, "--config", self.config])
+        assert status == 0, err.getvalue()
+        return json.loads(out.getvalue()) if "--json" in args else out.getvalue()
+
+    def claims(self) -> list[dict[str, Any]]:
+        return list(self.run("claims", "list", "--json"))
+
+    def live(self) -> list[tuple[str, int, str]]:
+        """(track, step, status) of every claim that is still in play (neither withdrawn nor rejected)."""
+        return [(c["track"], c["step"], c["status"]) for c in self.claims()
+                if c["status"] not in ("withdrawn", "rejected")]
+
+    def orders(self, day: date, hour: int = 12, minute: int = 30) -> list[dict[str, Any]]:
+        return list(self.run("orders", "--json", "--as-of", self.moment(day, hour, minute).isoformat()))
+
+    def drafts(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
+                for raw in self.dovecot.messages(self.user, DRAFTS)]
+
+    def send_draft(self, subject_part: str) -> str:
+        """What the user does in Gmail: sends a draft (it leaves Drafts, a copy lands in Sent)."""
+        (draft,) = [d for d in self.drafts() if subject_part in str(d["Subject"])]
+        message_id = str(draft["Message-ID"])
+        self.dovecot.deliver(self.user, draft.as_bytes(), SENT)
+        self.dovecot.doveadm("expunge", "-u", self.user, "mailbox", DRAFTS, "header", "Message-ID", message_id)
+        return message_id
+
+
+pytestmark = pytest.mark.timeout(600)  # a fortnight lived day by day against a real server
+
+
+def days(start: date, end: date) -> list[date]:
+    return [date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1)]
+
+
+def test_a_parcel_two_days_late_gets_its_step_1_withdrawn_and_the_goodwill_request(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    lamp = ("Lampe de bureau LED orientable",)
+    life.mail("ordered", date(2026, 11, 16), 9, lamp, promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 7, lamp, promise=date(2026, 11, 19))
+    for day in days(date(2026, 11, 16), date(2026, 11, 19)):
+        life.sync(day)
+        assert life.live() == [] and life.drafts() == []
+    life.sync(date(2026, 11, 20), 0, 30)  # the night after the promised Thursday: too early to ask
+    assert life.live() == []
+    life.sync(date(2026, 11, 20), 11, 59)
+    assert life.live() == []
+    life.sync(date(2026, 11, 20), 12, 1)  # Friday, midday: "where is my parcel?"
+    assert life.live() == [("B", 1, "drafted")]
+    (question,) = life.drafts()
+    life.mail("delivered", date(2026, 11, 21), 15, lamp)  # Saturday: it came, two days late
+    life.sync(date(2026, 11, 21), 18)
+    assert life.live() == [("A", 1, "drafted")]
+    (goodwill,) = life.drafts()  # the question is gone from Drafts, only the request stands
+    assert goodwill["Message-ID"] != question["Message-ID"]
+    body = goodwill.get_content()
+    assert ORDER in body and "2 jours" in body
+    withdrawn = [c for c in life.claims() if c["status"] == "withdrawn"]
+    assert [(c["track"], c["step"]) for c in withdrawn] == [("B", 1)]
+    for day in days(date(2026, 11, 22), date(2026, 11, 30)):  # nothing more, day after day
+        life.sync(day)
+        assert life.live() == [("A", 1, "drafted")] and len(life.drafts()) == 1
+    (row,) = life.orders(date(2026, 11, 30))
+    assert (row["verdict"], row["days_late"], row["arrival"]) == ("late", 2, "delivered")
+
+
+def test_an_order_in_two_parcels_claims_the_one_that_never_came(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, EN)
+    kettle, mug = "Electric Kettle 1.7 L, Stainless Steel", "Ceramic Mug Set of 4, Blue"
+    life.mail("ordered", date(2026, 11, 16), 9, (kettle, mug), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 17), 8, (kettle,), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 8, (mug,), promise=date(2026, 11, 20))
+    life.mail("delivered", date(2026, 11, 19), 14, (kettle,))
+    for day in days(date(2026, 11, 16), date(2026, 11, 22)):
+        life.sync(day)
+        assert life.live() == []  # Friday's parcel: Saturday and Sunday are no working days
+    rows = life.orders(date(2026, 11, 22))
+    assert [(r["shipment"], r["verdict"], r["items"]) for r in rows] == [
+        ("1", "on_time", [kettle]), ("2", "overdue", [mug])]
+    assert "step 1 due Mon 23 Nov 12:00" in rows[1]["reason"] and "Sun not a working day" in rows[1]["reason"]
+    life.sync(date(2026, 11, 23))
+    claims = life.claims()
+    assert [(c["shipment"], c["track"], c["step"], c["status"]) for c in claims] == [("2", "B", 1, "drafted")]
+    (question,) = life.drafts()
+    body = question.get_content()
+    # About the mug alone; its first promise is the order confirmation's (Thursday 19), which named one date for
+    # the whole order.
+    assert f'{ORDER} ("{mug}")' in body and "Thursday 19 November" in body
+
+
+def test_a_parcel_at_a_pickup_point_is_never_escalated_and_is_judged_by_the_day_it_waited_there(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, DE)
+    blender = ("Standmixer 1,5 L, Edelstahl",)
+    life.mail("shipped", date(2026, 11, 16), 8, blender, promise=date(2026, 11, 18))
+    life.mail("pickup_ready", date(2026, 11, 19), 10, blender)  # a day late, in the parcel locker
+    for day in days(date(2026, 11, 16), date(2026, 12, 4)):  # never collected: no ladder, ever
+        life.sync(day)
+        live = life.live()
+        assert ("B", 1, "drafted") not in live and all(track == "A" for track, _, _ in live)
+    assert life.live() == [("A", 1, "drafted")]
+    (row,) = life.orders(date(2026, 12, 4))
+    assert (row["verdict"], row["arrival"], row["arrived_on"], row["days_late"]) == \
+        ("late", "pickup_ready", "2026-11-19", 1)
+
+
+def test_an_announced_delay_moves_the_question_and_a_resolution_ends_the_ladder(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    chair = ("Chaise de bureau ergonomique",)
+    life.mail("shipped", date(2026, 11, 13), 8, chair, promise=date(2026, 11, 17))
+    life.mail("delayed", date(2026, 11, 16), 18, chair, promise=date(2026, 11, 20))  # "now Friday"
+    for day in days(date(2026, 11, 13), date(2026, 11, 22)):
+        life.sync(day)
+        assert life.live() == []  # not before the first working day after the announced Friday
+    (row,) = life.orders(date(2026, 11, 22))
+    assert (row["promised_end"], row["expected_end"], row["verdict"]) == ("2026-11-17", "2026-11-20", "overdue")
+    life.sync(date(2026, 11, 23))
+    assert life.live() == [("B", 1, "drafted")]
+    life.send_draft("")  # the user sends it from Gmail
+    life.sync(date(2026, 11, 24))
+    (step_1,) = life.claims()
+    assert step_1["status"] == "sent"
+    for day in days(date(2026, 11, 25), date(2026, 11, 26)):
+        life.sync(day)
+        assert life.live() == [("B", 1, "sent")]  # step 2 waits three days after step 1 went out
+    life.sync(date(2026, 11, 27))
+    assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
+    notice = next(d for d in life.drafts())
+    assert "4 décembre 2026" in notice.get_content()  # 27 November + 7 days, the day it was written
+    life.sync(date(2026, 11, 28))  # unsent for a day: written again, so that it still gives seven days
+    (notice,) = life.drafts()
+    assert "5 décembre 2026" in notice.get_content() and "4 décembre 2026" not in notice.get_content()
+    life.run("claims", "resolve", str(step_1["id"]), "--outcome", "granted", "--note", "refunded by chat")
+    for day in days(date(2026, 11, 29), date(2026, 12, 14)):  # the user settled it: nothing more, ever
+        life.sync(day)
+        assert life.drafts() == []
+        assert [(t, s, st) for t, s, st in life.live()] == [("B", 1, "closed")]
+    (row,) = life.orders(date(2026, 12, 14))
+    assert "case resolved" in row["reason"]
+
+
+def test_review_mode_writes_the_notice_when_it_is_released_and_the_termination_quotes_its_deadline(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR, smtp_server, mode="review", to="service@retailer.example")
+    desk = ("Bureau assis-debout 140 cm",)
+    life.mail("shipped", date(2026, 11, 16), 8, desk, promise=date(2026, 11, 18))
+    for day in days(date(2026, 11, 16), date(2026, 11, 19)):
+        life.sync(day)
+    (step_1,) = life.claims()
+    life.run("claims", "approve", str(step_1["id"]))
+    life.sync(date(2026, 11, 20))  # step 1 leaves on the 20th
+    life.sync(date(2026, 11, 23))  # step 2 is written on the 23rd, and waits for the user's review
+    notice = next(c for c in life.claims() if c["step"] == 2)
+    assert notice["status"] == "queued"
+    life.run("claims", "approve", str(notice["id"]))
+    life.sync(date(2026, 11, 26))  # ... who approves it three days later: it leaves on the 26th
+    sent = [email.message_from_bytes(m.content, policy=policy.default) for m in smtp_server.messages]
+    assert len(sent) == 2
+    assert "3 décembre 2026" in sent[1].get_content()  # seven full days from the 26th, not from the 23rd
+    for day in days(date(2026, 11, 27), date(2026, 12, 3)):
+        life.sync(day)
+        assert [c["step"] for c in life.claims()] == [1, 2]  # the notice's period is still running
+    life.sync(date(2026, 12, 4))
+    termination = next(c for c in life.claims() if c["step"] == 3)
+    shown = life.run("claims", "show", str(termination["id"]), "--json")
+    assert "3 décembre 2026" in shown["body"]  # the deadline the notice stated
