@@ -284,6 +284,19 @@ class _Order:
                     open_ones[0].add(sighting)
                     self.unsettled.remove(entry)
                     progress = True
+        # As many arrivals as parcels they may be about: every one of those parcels arrived, though not which
+        # when. Each takes the earliest day, which can hide lateness but never invents it.
+        arrivals: dict[tuple[int, ...], list[Sighting]] = {}
+        for sighting, candidates in self.unsettled:
+            if sighting.event.kind is EventKind.DELIVERED or sighting.event.kind in MADE_AVAILABLE:
+                arrivals.setdefault(tuple(id(p) for p in candidates), []).append(sighting)
+        for sighting, candidates in list(self.unsettled):
+            found = arrivals.get(tuple(id(p) for p in candidates), [])
+            if len(found) >= len(candidates) > 0:
+                if sighting is found[0]:
+                    for parcel in candidates:
+                        parcel.add(sighting)
+                self.unsettled.remove((sighting, candidates))
         for sighting, candidates in self.unsettled:
             for parcel in candidates:
                 parcel.ambiguous.append(sighting)
