@@ -18,7 +18,7 @@ import structlog
 
 from daemon.config import Config
 from daemon.evaluate import REMOVE, REPLACE, write_at_release
-from daemon.outbox import Outbox, compose, deliver
+from daemon.outbox import Outbox, deliver, message_for
 from daemon.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.delivery")
@@ -59,7 +59,7 @@ def tidy_drafts(store: Store, drafts: Outbox | None, config: Config, now: dateti
             done.append(claim.id)
         elif claim.delivery == REPLACE:
             if drafts.remove(claim.message_id):
-                drafts.put(compose(claim, config, now), claim.message_id)
+                drafts.put(message_for(store, drafts, claim, config, now), claim.message_id)
                 note = f"replaced in {drafts.description} by the letter as written today"
             else:  # sent or deleted by the user meanwhile: the follow-up will tell which
                 note = f"not replaced: its draft was no longer in {drafts.description}"

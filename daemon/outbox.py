@@ -149,6 +149,12 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
     return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
 
+def message_for(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime) -> bytes:
+    """The message `claim` goes out as through `outbox`: in its thread, with the note above it in a draft."""
+    note = draft_note(situation(store, claim, config, now)) if getattr(outbox, "is_draft", False) else ""
+    return compose(claim, config, now, thread_of(store, claim), note)
+
+
 def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
     """Put one claim in the outbox once; mark it `status`. False when it was already there (a crash recovery)."""
     if claim.delivery == "pending" and outbox.contains(claim.message_id):
@@ -156,8 +162,7 @@ def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: dat
         return False
     store.update_claim(claim.id, now, delivery="pending")
     faults.crash_point("delivery_recorded")
-    note = draft_note(situation(store, claim, config, now)) if getattr(outbox, "is_draft", False) else ""
-    outbox.put(compose(claim, config, now, thread_of(store, claim), note), claim.message_id)
+    outbox.put(message_for(store, outbox, claim, config, now), claim.message_id)
     faults.crash_point("delivery_done")
     store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}",
                        sent_at=now if status == "sent" else None)
