@@ -1,7 +1,7 @@
 """`lateclaim claims open ORDER [--parcel N] --not-received`: a parcel shown as delivered that never reached the
 user starts track C. Step 1 asks for the carrier's proof of delivery and a redelivery or a refund, citing the
 transfer of risk where the country has it; running the command again writes the next step once it is due
-(the same waits as the non-delivery ladder: rules.claims.step_due_on), then the formal notice and the
+(the same waits as the non-delivery ladder: rules.claims.step_due_at), then the formal notice and the
 termination. The claim is queued: the next sync drafts or sends it as claims.mode says.
 """
 
@@ -11,11 +11,11 @@ import re
 from datetime import datetime, timedelta
 
 from daemon.config import Config
-from daemon.evaluate import policy_of
+from daemon.evaluate import past_claim, policy_of
 from daemon.outbox import new_message_id
 from daemon.store import Claim, Store
 from parsers.marketplaces import country
-from rules.claims import NOT_COUNTED, REACHED_USER, PastClaim, evidence_of, step_due_on
+from rules.claims import NOT_COUNTED, evidence_of, step_due_at, when
 from rules.law import has_termination_law
 from rules.letters import LetterFacts, render
 from rules.timeline import Shipment, timelines
@@ -53,9 +53,10 @@ def find_parcel(shipments: list[Shipment], order_id: str, parcel: int | None) ->
 
 def _within_caps(store: Store, config: Config, now: datetime) -> None:
     """The caps hold here too (DOMAIN.md §5: an account that reports an unusual number of problems is flagged);
-    a refused claim never went out and does not count."""
+    a refused claim never went out and does not count. Caps count parcels: a ladder counts once, by its step 1."""
     zone = config.rules.timezone
-    counted = [c for c in store.claims() if c.status not in NOT_COUNTED]
+    counted = [c for c in store.claims() if c.status not in NOT_COUNTED and not c.held
+               and (c.track == "A" or c.step == 1)]
     today = sum(1 for c in counted if c.created_at.astimezone(zone).date() == now.astimezone(zone).date())
     year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
     if today >= config.claims.max_per_day:
@@ -83,23 +84,28 @@ def open_not_received(store: Store, config: Config, order_id: str, parcel: int |
                                f"(see `lateclaim claims list`)")
     previous = ladder.get(step - 1)
     if previous is not None:
-        past = {n: PastClaim(c.order_id, c.shipment, c.track, c.step, c.created_at, c.status, c.sent_at)
-                for n, c in ladder.items()}
-        due = step_due_on(step, past, shipment, policy)
-        if previous.status not in REACHED_USER or due is None:
+        due = step_due_at(step, {n: past_claim(c) for n, c in ladder.items()}, shipment, policy)
+        if due is None:
             raise NotReceivedError(f"claim {previous.id} (step {step - 1}) is {previous.status}: step {step} "
                                    "follows once it has gone out")
-        if now.astimezone(policy.timezone).date() < due:
-            raise NotReceivedError(f"step {step} is due on {due.isoformat()}: the seller has until then to answer "
+        if now < due:
+            raise NotReceivedError(f"step {step} is due {when(due)}: the seller has until then to answer "
                                    f"claim {previous.id}")
-    _within_caps(store, config, now)
+    if step == 1:  # a ladder already started is never held back at a later step
+        _within_caps(store, config, now)
     result = verdict(shipment, now, policy)
+    previous_deadline = past_claim(previous).deadline if previous else None
     letter = render(LetterFacts(shipment, result, TRACK, step, now, policy,
-                                (previous.sent_at or previous.created_at) if previous else None))
+                                (previous.sent_at or previous.created_at) if previous else None,
+                                previous_deadline=previous_deadline))
+    evidence = {**evidence_of(shipment, result), "not_received": True, "written_at": now.isoformat()}
+    if step == 2 and last_step == 3:  # the notice's deadline, which the termination will quote
+        evidence["deadline_given"] = (now.astimezone(policy.timezone).date()
+                                      + timedelta(days=policy.notice_days)).isoformat()
     claim_id = store.add_claim(
         order_id=shipment.order_id, shipment=shipment.shipment, track=TRACK, step=step, status="queued", held="",
         language=letter.language, subject=letter.subject, body=letter.body, message_id=new_message_id(config),
-        evidence={**evidence_of(shipment, result), "not_received": True}, now=now,
+        evidence=evidence, now=now,
     )
     created = store.claim(claim_id) if claim_id is not None else None
     if created is None:

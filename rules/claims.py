@@ -203,6 +203,16 @@ def _next_due(step: int, ladder: dict[int, PastClaim], shipment: Shipment,
     return None
 
 
+def step_due_at(step: int, ladder: dict[int, PastClaim], shipment: Shipment, policy: Policy) -> datetime | None:
+    """When step 2 or 3 of a ladder (track B, or track C opened by the user) falls due; None when the step
+    before it has not gone out, or the ladder has no such step."""
+    previous = ladder.get(step - 1)
+    if previous is None or previous.status not in WENT_OUT:
+        return None
+    due = _next_due(step, ladder, shipment, policy)
+    return due[0] if due else None
+
+
 def _claimable(shipment: Shipment, policy: Policy) -> bool:
     source = shipment.promise_source
     # No claim without evidence: the promise's email, with its date, must be there to be cited.

@@ -42,9 +42,13 @@ def test_a_delivered_parcel_never_received_gets_a_letter_asking_for_the_proof_of
 
     with Store(config.state.path) as store:
         store.update_claim(claim.id, claim.created_at, status="drafted")
-        with pytest.raises(NotReceivedError, match="step 2 is due on"):
+        # A draft is not a letter the seller received: the next step waits until it has gone out.
+        with pytest.raises(NotReceivedError, match="step 1.* is drafted: step 2 follows once it has gone out"):
+            open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=5))
+        store.update_claim(claim.id, claim.created_at, status="sent", sent_at=claim.created_at)
+        with pytest.raises(NotReceivedError, match="step 2 is due"):
             open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=1))
-        notice = open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=3))
+        notice = open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=4))
     assert notice.track == "C" and notice.step == 2 and notice.subject.startswith("Mise en demeure de livrer")
     assert "L. 216-6" in notice.body and "Malgré ma demande du" in notice.body
 
