@@ -22,6 +22,9 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(workdir / "config.toml")
 
 
+GOODWILL = "3"  # the demo's claim about the lamp that came three days late (1 was its withdrawn question)
+
+
 def on_a_terminal(*argv: str) -> str:
     """The real command line with a pseudo-terminal as its standard output, 120 columns wide."""
     leader, follower = os.openpty()
@@ -50,7 +53,7 @@ def test_a_terminal_gets_tables_and_colour(demo_config: str) -> None:
     orders = on_a_terminal("orders", "--config", demo_config, "--as-of", "2026-11-24")
     assert ESC in orders and "─" in orders
     assert "Thu 19 Nov 2026" in orders and "on time" in orders
-    show = on_a_terminal("claims", "show", "1", "--config", demo_config)
+    show = on_a_terminal("claims", "show", GOODWILL, "--config", demo_config)
     assert "╭─" in show and "Evidence:" in show and "late by 3 days" in show
     stats = on_a_terminal("stats", "--config", demo_config)
     assert "granted" in stats and "{" not in stats
@@ -64,7 +67,7 @@ def test_json_is_the_same_on_a_terminal(demo_config: str, capsys: pytest.Capture
 
 
 def test_piped_output_is_plain_aligned_text(demo_config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["orders"], ["claims", "list"], ["stats"], ["claims", "show", "1"]):
+    for argv in (["orders"], ["claims", "list"], ["stats"], ["claims", "show", GOODWILL]):
         assert main([*argv, "--config", demo_config]) == 0
         out = capsys.readouterr().out
         assert ESC not in out and "╭" not in out, argv
@@ -72,8 +75,9 @@ def test_piped_output_is_plain_aligned_text(demo_config: str, capsys: pytest.Cap
     stats = capsys.readouterr().out
     assert "{" not in stats
     rows = [line.split() for line in stats.splitlines()]
-    assert ["claims", "all", "2"] in rows and ["outcome", "granted", "1"] in rows
-    main(["claims", "show", "1", "--config", demo_config])
+    assert ["claims", "all", "3"] in rows and ["outcome", "granted", "1"] in rows
+    assert ["status", "withdrawn", "1"] in rows
+    main(["claims", "show", GOODWILL, "--config", demo_config])
     show = capsys.readouterr().out
     assert "Promised   16 Nov 2026" in show and "Verdict    late by 3 days" in show
     history = show.split("History:\n")[1].split("\n\n")[0].splitlines()
