@@ -82,8 +82,12 @@ def show_orders(outlooks: Sequence[Outlook]) -> None:
                       shipment.marketplace, _promise(shipment.promise),
                       _when(shipment.arrived_on), _styled(VERDICT_WORDS.get(kind, kind), VERDICT_STYLE.get(kind, "")),
                       _styled(late, "yellow" if late else ""), proof)
-        table.add_row("", _styled(f"↳ {outlook.reason}", "dim"), end_section=True)
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    console.print("[bold]Which date counts, and what is due[/]")
+    for outlook in outlooks:
+        parcel = f"{outlook.shipment.order_id} parcel {outlook.shipment.shipment}"
+        console.print(f"  {escape(parcel)}: {_styled(outlook.reason, '')}")
 
 
 def _when(day: date | None) -> str:

@@ -265,13 +265,15 @@ def _plan(shipment: Shipment, result: Verdict, claims: list[PastClaim], now: dat
     track_a = [c for c in decided if c.track == "A"]
     ladder = {c.step: c for c in decided if c.track == "B"}
     resolved = next((c for c in claims if c.status == "closed"), None)
+    context = f"promised {_day_text(shipment.promise.end)}" if shipment.promise else "no promise known"
+    context += f"; {_arrival_text(shipment)}" if shipment.arrived else ""
     if resolved is not None:
         why = f"case resolved by you (claim {resolved.id})"
-        return _Plan(why, withdraw=_withdraw_unsent(claims, why))
+        return _Plan(f"{context}; {why}", withdraw=_withdraw_unsent(claims, why))
     if shipment.cancelled:
         why = f"cancelled or refunded ({_day_text(shipment.closed_by.message.sent_at.date())})" \
             if shipment.closed_by and shipment.closed_by.message.sent_at else "cancelled or refunded"
-        return _Plan(why, withdraw=_withdraw_unsent(claims, why))
+        return _Plan(f"{context}; {why}", withdraw=_withdraw_unsent(claims, why))
     if shipment.promise is None:
         return _Plan("no promise known" + (f"; {_arrival_text(shipment)}" if shipment.arrived else ""))
     promise_text = f"promised {_day_text(shipment.promise.end)}"
