@@ -144,8 +144,8 @@ def amount(value: str) -> str | None:
 
 def total(text: Text, p: Phrases, refund: bool) -> Price | None:
     """The order total, or for a refund the amount refunded."""
-    for fact in (("refund_total",) if refund else ("total",)):
-        for line, end, _ in text.hits(p.facts.get(fact, ()), p.word_boundaries):
+    for marker in p.facts.get("refund_total" if refund else "total", ()):  # the most specific wording first
+        for line, end, _ in text.hits((marker,), p.word_boundaries):
             if found := amount(text.after(line, end)[:60]):
                 return Price(found)
     return None

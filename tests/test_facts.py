@@ -103,3 +103,9 @@ def test_several_sellers_are_not_guessed_between() -> None:
     result = parse(_email("en", "Amazon", text))
     assert result.events[0].seller is None
     assert any("several sellers" in note for note in result.diagnostics)
+
+
+def test_the_order_total_is_the_most_specific_total_stated() -> None:
+    text = "We've shipped your item.\n* Kettle\n$10.00\nTotal before tax: $10.00\nOrder Total: $10.80"
+    [event] = parse(_email("en", "Amazon", text)).events
+    assert event.total is not None and event.total.amount == "$10.80"
