@@ -229,3 +229,47 @@ def test_review_mode_writes_the_notice_when_it_is_released_and_the_termination_q
     termination = next(c for c in life.claims() if c["step"] == 3)
     shown = life.run("claims", "show", str(termination["id"]), "--json")
     assert "3 décembre 2026" in shown["body"]  # the deadline the notice stated
+
+
+def test_a_delivery_email_that_names_no_parcel_waits_for_the_users_word(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, EN)
+    kettle, mug = "Electric Kettle 1.7 L, Stainless Steel", "Ceramic Mug Set of 4, Blue"
+    life.mail("ordered", date(2026, 11, 16), 9, (kettle, mug), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 17), 8, (kettle,), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 8, (mug,), promise=date(2026, 11, 19))
+    life.mail("delivered", date(2026, 11, 19), 14, ())  # "Your package has been delivered": which one?
+    for day in days(date(2026, 11, 17), date(2026, 11, 25)):
+        life.sync(day)
+        assert life.live() == []  # neither closed nor claimed on a guess
+    rows = life.orders(date(2026, 11, 25))
+    assert [(r["shipment"], r["verdict"], bool(r["ambiguous"])) for r in rows] == [
+        ("1", "overdue", True), ("2", "overdue", True)]
+    assert "lateclaim orders arrived" in rows[0]["reason"]
+    life.run("orders", "arrived", ORDER, "--parcel", "2", "--on", "2026-11-20")
+    life.sync(date(2026, 11, 25), 18)
+    rows = life.orders(date(2026, 11, 25), 18)
+    # Parcel 2 came on the 20th, as the user says; the vague email can then only be parcel 1's (on the 19th).
+    assert [(r["shipment"], r["verdict"], r["arrived_on"]) for r in rows] == [
+        ("1", "on_time", "2026-11-19"), ("2", "late", "2026-11-20")]
+    assert [(c["shipment"], c["track"], c["step"]) for c in life.claims()] == [("2", "A", 1)]
+
+
+def test_a_failed_delivery_attempt_counts_as_made_available_and_ends_the_ladder(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    chair = ("Chaise pliante en bois",)
+    life.mail("shipped", date(2026, 11, 16), 8, chair, promise=date(2026, 11, 18))
+    for day in days(date(2026, 11, 16), date(2026, 11, 19)):
+        life.sync(day)
+    assert life.live() == [("B", 1, "drafted")]  # Thursday midday: where is it?
+    life.mail("attempted", date(2026, 11, 19), 15, chair)  # "avis de passage": it waits at the post office
+    for day in days(date(2026, 11, 20), date(2026, 12, 6)):
+        life.sync(day)
+        assert life.live() == [("A", 1, "drafted")]  # the question withdrawn, no notice ever; one day late
+    (row,) = life.orders(date(2026, 12, 6))
+    assert (row["arrival"], row["arrived_on"], row["verdict"], row["days_late"]) == \
+        ("attempted", "2026-11-19", "late", 1)
+    assert len(life.drafts()) == 1

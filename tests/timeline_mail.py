@@ -35,10 +35,13 @@ FR = Language(
      "décembre"),
     "{weekday} {day} {month}", "Commande n° {order}",
     {"ordered": "Commandé : « {item} »", "shipped": "Expédié : « {item} »", "delivered": "Livré : « {item} »",
-     "delayed": "Votre colis est en retard", "pickup_ready": "Votre colis est prêt à être retiré"},
+     "delayed": "Votre colis est en retard", "pickup_ready": "Votre colis est prêt à être retiré",
+     "attempted": "Tentative de livraison : « {item} »"},
     {"ordered": "Merci pour votre commande !", "shipped": "Votre colis est en route !",
      "delivered": "Votre colis a été livré.", "delayed": "Nous sommes désolés pour ce retard.",
-     "pickup_ready": "Votre colis est prêt à être retiré au point relais Pickup, 12 rue des Lilas."},
+     "pickup_ready": "Votre colis est prêt à être retiré au point relais Pickup, 12 rue des Lilas.",
+     "attempted": "Nous n'avons pas pu livrer votre colis aujourd'hui. Votre colis vous attend au bureau de "
+                  "poste, 3 place de la Mairie."},
     {"ordered": "Arrivée : ", "shipped": "Arrivée : ", "delayed": "Nouvelle date de livraison : "},
 )
 EN = Language(
