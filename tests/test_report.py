@@ -104,3 +104,11 @@ def test_output_replaces_only_a_report_it_wrote(report: Path, capsys: pytest.Cap
     capsys.readouterr()
     assert main(["report", "--config", config, "--as-of", "2026-11-24", "--output", "-"]) == 0
     assert capsys.readouterr().out == report.read_text()
+
+
+def test_another_year_has_no_parcels(report: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--config", str(report.parent / "config.toml"), "--year", "2025", "--output", "-"]) == 0
+    page = capsys.readouterr().out
+    assert "Your parcels in 2025" in page and "No parcels this year." in page
+    assert dict(re.findall(r'data-total="(\w+)"><b>(\d+)</b>', page)) == {
+        "parcels": "0", "late": "0", "claimed": "0", "granted": "0"}
