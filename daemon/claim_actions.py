@@ -1,10 +1,12 @@
-"""What the user does to a claim from the command line: approve, reject, send now, resolve; and the stats."""
+"""What the user does to a claim from the command line: approve, reject, send now (or again), confirm or mark it
+sent, resolve; and the stats."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from daemon.config import Config
 from daemon.imap import ImapMailbox
@@ -81,9 +83,15 @@ def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, how: str
     return store.record_user_event(event, f"you said: parcel {parcel} {how} on {day.isoformat()}", now)
 
 
-def send_now(store: Store, config: Config, claim_id: int, now: datetime) -> Claim:
-    """Send one queued or approved claim by SMTP at once (any mode); the caps still hold."""
-    claim = _claim(store, claim_id, ("queued", "approved"), "sent")
+def send_now(store: Store, config: Config, claim_id: int, now: datetime, again: bool = False) -> Claim:
+    """Send one queued or approved claim by SMTP at once (any mode); the caps still hold. `again`: an uncertain
+    claim, which the user checked did not go out (it keeps its Message-ID, so that copies can be matched)."""
+    if again:
+        claim = _claim(store, claim_id, ("uncertain",), "sent again")
+        store.update_claim(claim.id, now, status="approved", delivery="", note="to be sent again, by the user")
+        claim = store.claim(claim.id) or claim
+    else:
+        claim = _claim(store, claim_id, ("queued", "approved"), "sent")
     if claim.held:
         raise ClaimActionError(f"claim {claim_id} is held ({claim.held})")
     if not config.claims.to:
@@ -93,6 +101,26 @@ def send_now(store: Store, config: Config, claim_id: int, now: datetime) -> Clai
     claim = write_at_release(store, config, claim, now)
     with ImapMailbox(imap_settings(config)) as mailbox:
         deliver(store, smtp_outbox(config, mailbox), claim, config, now, status="sent")
+    return store.claim(claim.id) or claim
+
+
+def confirm_sent(store: Store, claim_id: int, now: datetime) -> Claim:
+    """The user found an uncertain claim in Sent (or the recipient has it): it went out when it was attempted."""
+    claim = _claim(store, claim_id, ("uncertain",), "confirmed sent")
+    left = min(now, claim.attempted_at) if claim.attempted_at else now
+    store.update_claim(claim.id, now, status="sent", delivery="done", sent_at=left,
+                       sent_message_id=claim.message_id, note="confirmed sent by the user")
+    return store.claim(claim.id) or claim
+
+
+def mark_sent(store: Store, claim_id: int, now: datetime, on: date | None, zone: ZoneInfo) -> Claim:
+    """A claim the user sent by hand (chat, contact form, post), on `on` (a day in their zone) or now."""
+    claim = _claim(store, claim_id, ("queued", "approved", "drafted", "uncertain", "discarded"), "marked sent")
+    if on is not None and on > now.astimezone(zone).date():
+        raise ClaimActionError(f"--on {on.isoformat()} is in the future")
+    left = datetime.combine(on, time(12), tzinfo=zone) if on is not None else now
+    store.update_claim(claim.id, now, status="sent", held="", sent_at=min(left, now),
+                       note=f"marked sent by the user{f' (sent on {on.isoformat()})' if on else ''}")
     return store.claim(claim.id) or claim
 
 

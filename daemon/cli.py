@@ -193,18 +193,22 @@ def build_parser() -> argparse.ArgumentParser:
                      "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
                      '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it, '
                      "written as of that day. reject ID: drop it (a rejected step ends a non-delivery ladder). "
-                     "send ID: send it by SMTP now. resolve ID --outcome granted|refused: record how it ended; "
-                     "this closes the parcel's case (nothing more is written about it). next ID: Amazon answered "
-                     "but the parcel is still missing: go on with the ladder's next step. letter ID --pdf FILE: "
-                     "the claim as a printed letter to send by registered post. open ORDER [--parcel N] "
+                     "send ID: send it by SMTP now (--again: an uncertain claim you checked did not go out). "
+                     "confirm-sent ID: an uncertain claim you found in Sent went out. mark-sent ID [--on DATE]: you "
+                     "sent it yourself (chat, contact form, post). resolve ID --outcome granted|refused: record how "
+                     "it ended; this closes the parcel's case (nothing more is written about it). next ID: Amazon "
+                     "answered but the parcel is still missing: go on with the ladder's next step. letter ID --pdf "
+                     "FILE: the claim as a printed letter to send by registered post. open ORDER [--parcel N] "
                      "--not-received: a parcel shown as delivered never reached you; asks for the carrier's proof "
                      "of delivery and a redelivery or refund (run it again for the next step when it is due).")
-    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "resolve", "next", "letter",
-                                           "open"])
+    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "confirm-sent", "mark-sent",
+                                           "resolve", "next", "letter", "open"])
     claims.add_argument("id", nargs="?", type=_claim_or_order,
                         help="the claim (all actions but list); for open: the order number")
     claims.add_argument("--json", action="store_true", help="JSON output (README)")
     claims.add_argument("--outcome", choices=["granted", "refused"], help="with resolve: how the claim ended")
+    claims.add_argument("--again", action="store_true", help="with send: send an uncertain claim once more")
+    claims.add_argument("--on", type=_day, metavar="DATE", help="with mark-sent: the day you sent it (default: now)")
     claims.add_argument("--note", default="", help="with reject or resolve: a note kept in the claim's history "
                         "(what was granted, say)")
     claims.add_argument("--not-received", action="store_true",
@@ -411,9 +415,17 @@ def cmd_claims(args: argparse.Namespace) -> int:
                 changed = claim_actions.resolve(store, args.id, args.outcome, now, args.note)
             elif args.action == "next":
                 changed = claim_actions.request_next(store, args.id, now, args.note)
+            elif args.action == "confirm-sent":
+                changed = claim_actions.confirm_sent(store, args.id, now)
+            elif args.action == "mark-sent":
+                changed = claim_actions.mark_sent(store, args.id, now, args.on, config.rules.timezone)
             else:
-                changed = claim_actions.send_now(store, config, args.id, now)
+                changed = claim_actions.send_now(store, config, args.id, now, again=args.again)
             print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
+            if changed.status == "uncertain" and not args.json:
+                from daemon.outbox import uncertain_note
+
+                print(uncertain_note(changed.id), file=sys.stderr)
             return EXIT_OK
         if args.action == "list":
             claims = store.claims()

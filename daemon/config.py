@@ -108,6 +108,16 @@ class SmtpConfig:
     username: str = ""
     password: Secret = field(default_factory=Secret)
     ca_file: Path | None = None
+    # Whether the SMTP server files what it sends in the mailbox's Sent folder itself (smtp.gmail.com does;
+    # "auto" says so for Google's hosts), and how long after sending its copy may take to show there.
+    files_sent: str = "auto"
+    sent_copy_wait: int = 180
+
+    @property
+    def server_files_sent(self) -> bool:
+        if self.files_sent == "auto":
+            return self.host.lower().rstrip(".") in ("smtp.gmail.com", "smtp.googlemail.com", "smtp-relay.gmail.com")
+        return self.files_sent == "yes"
 
 
 @dataclass(frozen=True)
@@ -338,6 +348,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         username=r.text("username", "") or (mailbox.username if smtp_password.configured else ""),
         password=smtp_password,
         ca_file=r.path("ca_file", None),
+        files_sent=r.choice("files_sent", "auto", ("auto", "yes", "no")),
+        sent_copy_wait=r.integer("sent_copy_wait", 180, 0, 3600),
     )
     if smtp.security == "plain" and not is_loopback(smtp.host):
         r.problem("security", f'"plain" is refused for {smtp.host!r}: allowed only for a loopback address')

@@ -8,13 +8,15 @@ first. Folders are found by their special-use flag (\\All, \\Drafts, \\Sent), wh
 from __future__ import annotations
 
 import contextlib
+import email
 import re
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from email.message import Message
+from email import policy
+from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from importlib import metadata
 from types import TracebackType
@@ -119,6 +121,43 @@ def sender_criteria(domains: Sequence[str]) -> list[Any]:
     for domain in reversed(domains[:-1]):
         criteria = ["OR", "FROM", domain, criteria]
     return criteria
+
+
+def message_id_criteria(message_id: str, gmail: bool) -> list[Any]:
+    """Finding a message by its Message-ID. Gmail's `SEARCH HEADER Message-ID` misses messages (reported by
+    several client projects); its own `rfc822msgid:` operator is the reliable lookup there."""
+    bare = message_id.strip().strip("<>")
+    return ["X-GM-RAW", f"rfc822msgid:{bare}"] if gmail else ["HEADER", "Message-ID", f"<{bare}>"]
+
+
+def text_criteria(text: str, gmail: bool) -> list[Any]:
+    """Finding a message by a phrase in its subject or body (a claim's reference token)."""
+    return ["X-GM-RAW", f'"{text}"'] if gmail else ["TEXT", text]
+
+
+def readable_text(raw: bytes) -> str:
+    """A message's subject and text parts, decoded: what a phrase search is checked against."""
+    message = email.message_from_bytes(raw, policy=policy.default)
+    parts = [str(message.get("Subject", ""))]
+    for part in message.walk():
+        if isinstance(part, EmailMessage) and part.get_content_maintype() == "text" and not part.is_multipart():
+            with contextlib.suppress(LookupError, ValueError, AssertionError):
+                parts.append(str(part.get_content()))
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where an APPEND put a message, as the server said (APPENDUID) and, on Gmail, its X-GM ids."""
+
+    folder: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+    gm_msgid: int | None = None
+    gm_thrid: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 def close(client: IMAPClient) -> None:
@@ -315,9 +354,46 @@ class ImapMailbox:
         charset = "UTF-8" if wide else None  # a French subject, say: the server must be told
         return sorted(self._call(f"SEARCH in {folder}", self.client.search, criteria, charset))
 
+    # -- finding lateclaim's own messages again: the one place Gmail's commands are used ----------------
+    # Dovecot has none of X-GM-RAW / X-GM-MSGID / X-GM-THRID: elsewhere each method takes the standard path (the
+    # one the test suite runs), and a server's search result is only ever a hint, checked against the message.
+
+    def find_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` of the messages whose Message-ID header is `message_id` (checked in the header)."""
+        bare = message_id.strip().strip("<>")
+        uids = self.search(folder, message_id_criteria(bare, self.gmail))
+        return [uid for uid, found in self.message_ids(folder, uids).items() if found == bare]
+
     def contains_message_id(self, folder: str, message_id: str) -> bool:
-        quoted = message_id if message_id.startswith("<") else f"<{message_id}>"
-        return bool(self.search(folder, ["HEADER", "Message-ID", quoted]))
+        return bool(self.find_message_id(folder, message_id))
+
+    def find_text(self, folder: str, text: str) -> dict[int, bytes]:
+        """UID -> raw message, for the messages in `folder` whose subject or text contains `text` (checked in
+        the decoded message, not only by the server's search)."""
+        uids = self.search(folder, text_criteria(text, self.gmail))
+        return {uid: raw for uid, raw in self.fetch(folder, uids) if text in readable_text(raw)}
+
+    def gmail_ids(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """UID -> (X-GM-MSGID, X-GM-THRID) on Gmail; nothing elsewhere."""
+        if not self.gmail or not uids:
+            return {}
+        self._open(folder)
+        found = self._call(f"FETCH in {folder}", self.client.fetch, list(uids), ["X-GM-MSGID", "X-GM-THRID"])
+        return {uid: (int(data[b"X-GM-MSGID"]), int(data[b"X-GM-THRID"])) for uid, data in found.items()
+                if b"X-GM-MSGID" in data and b"X-GM-THRID" in data}
+
+    def find_thread(self, folder: str, thread_id: int) -> list[int]:
+        """UIDs in `folder` of Gmail's thread `thread_id`; nothing elsewhere (no thread ids to search by)."""
+        if not self.gmail:
+            return []
+        return self.search(folder, ["X-GM-THRID", thread_id])
+
+    def has_uid(self, folder: str, uidvalidity: int | None, uid: int | None) -> bool | None:
+        """Whether the message the server placed at (UIDVALIDITY, UID) is still there; None when that cannot be
+        told (no APPENDUID was given, or the folder's UIDVALIDITY changed since)."""
+        if uid is None or uidvalidity is None or self._examine(folder) != uidvalidity:
+            return None
+        return uid in self._call(f"SEARCH in {folder}", self.client.search, ["UID", str(uid)])
 
     def headers(self, folder: str, uids: Sequence[int], names: Sequence[str]) -> dict[int, Message]:
         """UID -> the named header fields only (BODY.PEEK[HEADER.FIELDS (...)]: no body is downloaded)."""
@@ -361,9 +437,17 @@ class ImapMailbox:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def append_draft(self, raw: bytes) -> None:
+    def append_draft(self, raw: bytes) -> Placed:
+        """APPEND a draft; where it landed, as far as the server says (to recognise it later)."""
         folder = self.drafts_folder()
-        self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Draft", b"\\Seen"])
+        answer = self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Draft", b"\\Seen"])
+        match = re.search(rb"APPENDUID (\d+) (\d+)", answer if isinstance(answer, bytes) else b"")
+        if match is None:
+            return Placed(folder)
+        uidvalidity, uid = int(match[1]), int(match[2])
+        ids = self.gmail_ids(folder, [uid])
+        gm_msgid, gm_thrid = ids.get(uid, (None, None))
+        return Placed(folder, uidvalidity, uid, gm_msgid, gm_thrid)
 
     def remove_own_draft(self, message_id: str) -> int:
         """Delete lateclaim's own draft `message_id` from Drafts (a letter that no longer applies); the number

@@ -1,41 +1,61 @@
-"""Where a finished claim goes, and the exactly-once rule for putting it there.
+"""Where a finished claim goes, and the at-most-once rule for putting it there.
 
-A claim's Message-ID is fixed when the claim is created. Delivery is recorded before the attempt (`pending`)
-and after it (`done`); a claim found `pending` after a crash is first looked up by its Message-ID at its
-destination, and only put there again when it is not found. So a crash at any point neither loses a claim nor
-makes two of it.
+A claim's Message-ID is fixed when the claim is created. Just before the first moment the claim could reach its
+destination (the APPEND; for SMTP the DATA command, after the server has taken the sender and recipients), the
+claim is recorded `pending` with the time; once there, it is recorded `done`. A claim found `pending` after a crash
+is first looked up at its destination by its Message-ID:
+
+- found: it is there, recorded as such, never put again;
+- not found in Drafts or a folder: the APPEND did not land, it is put again (the lookup is authoritative);
+- not found in Sent after an SMTP attempt: the server may have accepted it without our hearing it. Where the
+  SMTP server files a copy in Sent itself (smtp.gmail.com, seconds to a minute later) it is looked for during
+  smtp.sent_copy_wait; then, or at once where lateclaim files the copy itself, the claim is held as `uncertain`
+  for the user to check: it is never sent a second time automatically.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
-from daemon import faults
+import structlog
+
+from daemon import clock, faults
 from daemon.config import Config
 from daemon.guidance import situation
-from daemon.imap import ImapMailbox
-from daemon.smtp import SmtpSettings, send
+from daemon.imap import ImapMailbox, MailboxError
+from daemon.smtp import SmtpError, SmtpSettings, send
 from daemon.store import Claim, Store
 from daemon.thread import thread_of
 from rules.contacts import draft_note
 from rules.letters import reply_subject
 
+log = structlog.get_logger("lateclaim.outbox")
+
+PASS_WAIT = 20.0  # seconds one pass waits at most for a copy to show (a daemon must not stall for minutes)
+LOOK_EVERY = 2.0  # seconds between two lookups while waiting
 
 class Outbox(Protocol):
     description: str
+    retry_is_safe: bool  # contains() is authoritative: a claim it does not find after an attempt can be put again
+    settle_seconds: float  # after an attempt, how long its copy may take to show to contains()
 
     def contains(self, message_id: str) -> bool: ...
 
-    def put(self, raw: bytes, message_id: str) -> None: ...
+    def put(self, raw: bytes, message_id: str, committing: Callable[[], None]) -> dict[str, Any]:
+        """Put the message there; call `committing` just before it could first arrive. Returns where it was put
+        (identifiers to recognise it by later), when the destination says."""
+        ...
 
     def remove(self, message_id: str) -> int:
         """Take lateclaim's own message `message_id` back out, where that can be done; how many were removed."""
@@ -47,6 +67,8 @@ class DraftsOutbox:
 
     description = "the Drafts folder"
     is_draft = True  # the user sends it by hand: it starts with a note on where to paste it
+    retry_is_safe = True
+    settle_seconds = 0.0
 
     def __init__(self, mailbox: ImapMailbox) -> None:
         self.mailbox = mailbox
@@ -54,8 +76,10 @@ class DraftsOutbox:
     def contains(self, message_id: str) -> bool:
         return self.mailbox.contains_message_id(self.mailbox.drafts_folder(), message_id)
 
-    def put(self, raw: bytes, message_id: str) -> None:
-        self.mailbox.append_draft(raw)
+    def put(self, raw: bytes, message_id: str, committing: Callable[[], None]) -> dict[str, Any]:
+        self.mailbox.drafts_folder()  # a missing Drafts folder fails here, before anything is recorded
+        committing()
+        return self.mailbox.append_draft(raw).to_json()
 
     def remove(self, message_id: str) -> int:
         return self.mailbox.remove_own_draft(message_id)
@@ -65,6 +89,8 @@ class DirOutbox:
     """A local folder of .eml files (the demo): written whole or not at all."""
 
     is_draft = True
+    retry_is_safe = True
+    settle_seconds = 0.0
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -77,14 +103,16 @@ class DirOutbox:
     def contains(self, message_id: str) -> bool:
         return self.file_for(message_id).exists()
 
-    def put(self, raw: bytes, message_id: str) -> None:
+    def put(self, raw: bytes, message_id: str, committing: Callable[[], None]) -> dict[str, Any]:
         final = self.file_for(message_id)
         partial = final.with_suffix(".part")
+        committing()
         with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             out.write(raw)
             out.flush()
             os.fsync(out.fileno())
         partial.replace(final)
+        return {}
 
     def remove(self, message_id: str) -> int:
         path = self.file_for(message_id)
@@ -95,17 +123,22 @@ class DirOutbox:
 
 
 class SmtpOutbox:
-    """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder: Gmail files
-    every message its SMTP server sends there, and elsewhere lateclaim files a copy right after sending, as mail
-    clients do. That is how a crash between sending and recording is detected. (On a server that does not file
-    sent mail itself, a crash between the server's "accepted" and that copy can still cause a second send.)"""
+    """Sending by SMTP. A message sent is recognised afterwards in the mailbox's \\Sent folder. Whether the copy
+    there is the SMTP server's (smtp.gmail.com files what it sends, some seconds later) or lateclaim's own
+    (filed right after the server accepted it, as mail clients do) depends on the SMTP server, not on the IMAP
+    one: `files_sent`."""
+
+    retry_is_safe = False  # a message the server may have accepted is never sent again automatically
 
     def __init__(self, settings: Callable[[], SmtpSettings], sender: str, recipients: list[str],
-                 mailbox: ImapMailbox | None) -> None:
+                 mailbox: ImapMailbox | None, files_sent: bool = False, sent_copy_wait: float = 0.0) -> None:
         self._settings = settings  # read when first needed: a run with nothing to send needs no SMTP password
         self.sender = sender
         self.recipients = recipients
         self.mailbox = mailbox
+        self.files_sent = files_sent
+        # Our own copy is filed at once or never; the server's own may take a while.
+        self.settle_seconds = sent_copy_wait if files_sent else 0.0
         self.description = f"SMTP to {', '.join(recipients)}"
 
     def contains(self, message_id: str) -> bool:
@@ -115,10 +148,15 @@ class SmtpOutbox:
     def remove(self, message_id: str) -> int:
         return 0  # a sent message cannot be taken back
 
-    def put(self, raw: bytes, message_id: str) -> None:
-        send(self._settings(), raw, self.sender, self.recipients)
-        if self.mailbox is not None:
-            self.mailbox.append_sent(raw)
+    def put(self, raw: bytes, message_id: str, committing: Callable[[], None]) -> dict[str, Any]:
+        send(self._settings(), raw, self.sender, self.recipients, committing)
+        faults.crash_point("smtp_accepted")
+        if self.mailbox is not None and not self.files_sent:
+            try:
+                self.mailbox.append_sent(raw)
+            except MailboxError as exc:  # it is sent all the same: only its copy is missing
+                log.warning("sent_copy_not_filed", message_id=message_id, error=str(exc))
+        return {}
 
 
 def new_message_id(config: Config) -> str:
@@ -127,6 +165,22 @@ def new_message_id(config: Config) -> str:
     address = config.claims.sender or config.mailbox.username
     domain = address.rpartition("@")[2].strip() or "localhost"
     return f"<{uuid.uuid4()}@{domain}>"
+
+
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
+
+
+def claim_reference(claim: Claim) -> str:
+    """The claim's short reference, such as "4F7Q-2K": derived from its Message-ID, so fixed for its life. The
+    letter carries it as a customer's reference would, and it finds the claim again in Sent when the mail app
+    that sent it gave it a new Message-ID (30 bits: one chance in a billion of two claims sharing one)."""
+    digest = int.from_bytes(hashlib.sha256(claim.message_id.encode()).digest()[:4], "big") >> 2
+    chars = "".join(REFERENCE_ALPHABET[(digest >> (5 * i)) & 31] for i in range(6))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def _bracketed(message_id: str) -> str:
+    return f"<{message_id.strip().strip('<>')}>"
 
 
 def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = (), note: str = "") -> bytes:
@@ -143,9 +197,10 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
     message["Date"] = format_datetime(now)
     message["Message-ID"] = claim.message_id
     if thread:
-        message["In-Reply-To"] = thread[-1].message_id
-        message["References"] = " ".join(c.message_id for c in thread)
-    message.set_content(note + claim.body, charset="utf-8")
+        # The ids the earlier letters really left with (Gmail's app may have given a sent draft a new one).
+        message["In-Reply-To"] = _bracketed(thread[-1].reply_id)
+        message["References"] = " ".join(_bracketed(c.reply_id) for c in thread)
+    message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n", charset="utf-8")
     return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
 
@@ -156,14 +211,71 @@ def message_for(store: Store, outbox: Outbox, claim: Claim, config: Config, now:
 
 
 def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
-    """Put one claim in the outbox once; mark it `status`. False when it was already there (a crash recovery)."""
-    if claim.delivery == "pending" and outbox.contains(claim.message_id):
-        store.update_claim(claim.id, now, status=status, delivery="done", note=f"found in {outbox.description}")
-        return False
-    store.update_claim(claim.id, now, delivery="pending")
-    faults.crash_point("delivery_recorded")
-    outbox.put(message_for(store, outbox, claim, config, now), claim.message_id)
+    """Put one claim in the outbox at most once; mark it `status`. False when it was not put now (it was already
+    there, it is being waited for, or it is held as uncertain)."""
+    if claim.delivery == "pending":
+        return _recover(store, outbox, claim, config, now, status)
+    return _attempt(store, outbox, claim, config, now, status)
+
+
+def _attempt(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
+    def committing() -> None:
+        store.update_claim(claim.id, now, delivery="pending", attempted_at=clock.now())
+        faults.crash_point("delivery_recorded")
+
+    try:
+        placed = outbox.put(message_for(store, outbox, claim, config, now), claim.message_id, committing)
+    except SmtpError as exc:
+        if exc.may_have_reached:  # looked for in Sent by the next pass, never sent again blindly
+            store.update_claim(claim.id, now, note=f"no answer from the server after sending: {exc}")
+        else:
+            store.update_claim(claim.id, now, delivery="")  # it cannot have arrived: it may be tried again
+        raise
     faults.crash_point("delivery_done")
+    sent = status == "sent"
     store.update_claim(claim.id, now, status=status, delivery="done", note=f"put in {outbox.description}",
-                       sent_at=now if status == "sent" else None)
+                       sent_at=now if sent else None, sent_message_id=claim.message_id if sent else None,
+                       placed=placed)
     return True
+
+
+def _recover(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
+    """A claim whose last attempt may have reached the outbox (the process died, or the server never answered)."""
+    found = _look_for(outbox, claim)
+    if found == "found":
+        sent = status == "sent"
+        left = min(now, claim.attempted_at) if claim.attempted_at else now
+        store.update_claim(claim.id, now, status=status, delivery="done",
+                           note=f"found in {outbox.description} after an interrupted attempt",
+                           sent_at=left if sent else None, sent_message_id=claim.message_id if sent else None)
+        return False
+    if outbox.retry_is_safe:
+        return _attempt(store, outbox, claim, config, now, status)
+    if found == "waiting":
+        log.info("claim_awaiting_sent_copy", claim=claim.id)
+        return False
+    store.update_claim(claim.id, now, status="uncertain", note=uncertain_note(claim.id))
+    log.warning("claim_uncertain", claim=claim.id, message_id=claim.message_id, what_to_do=uncertain_note(claim.id))
+    return False
+
+
+def uncertain_note(claim_id: int) -> str:
+    return (f"sending was interrupted and the server may or may not have accepted it; it was not found in Sent, "
+            f"so it is not sent again on its own. Check your Sent folder (or with the recipient), then run "
+            f"`lateclaim claims confirm-sent {claim_id}` if it went, or `lateclaim claims send {claim_id} --again`")
+
+
+def _look_for(outbox: Outbox, claim: Claim) -> Literal["found", "absent", "waiting"]:
+    """Look for the claim in the outbox, waiting (a little, in this pass) while its copy may still show."""
+    attempted = claim.attempted_at or clock.now()
+    deadline = attempted + timedelta(seconds=outbox.settle_seconds)
+    pass_ends = time.monotonic() + PASS_WAIT
+    while True:
+        if outbox.contains(claim.message_id):
+            return "found"
+        left = (deadline - clock.now()).total_seconds()
+        if left <= 0:
+            return "absent"
+        if time.monotonic() >= pass_ends:
+            return "waiting"
+        time.sleep(min(LOOK_EVERY, left, max(0.0, pass_ends - time.monotonic())))

@@ -55,7 +55,8 @@ def smtp_settings(config: Config) -> SmtpSettings:
 
 def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:
     sender = config.claims.sender or config.mailbox.username
-    return SmtpOutbox(lambda: smtp_settings(config), sender, [config.claims.to], mailbox)
+    return SmtpOutbox(lambda: smtp_settings(config), sender, [config.claims.to], mailbox,
+                      files_sent=config.smtp.server_files_sent, sent_copy_wait=config.smtp.sent_copy_wait)
 
 
 def run_pass(

@@ -12,7 +12,12 @@ from daemon.config import is_loopback
 
 
 class SmtpError(Exception):
-    pass
+    """`may_have_reached`: the failure came after the message's last byte may have reached the server (a lost
+    connection while it answered), so the message may have been accepted although we never heard it."""
+
+    def __init__(self, message: str, may_have_reached: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_reached = may_have_reached
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,27 @@ def _xoauth2(client: smtplib.SMTP, username: str, token: str) -> None:
     client.auth("XOAUTH2", lambda challenge=None: f"user={username}\x01auth=Bearer {token}\x01\x01")
 
 
-def send(settings: SmtpSettings, raw: bytes, sender: str, recipients: list[str]) -> None:
+def send(settings: SmtpSettings, raw: bytes, sender: str, recipients: list[str],
+         committing: Callable[[], None] = lambda: None) -> None:
+    """Send one message. `committing` runs just before DATA: up to then the server cannot have the message, so a
+    crash before it is safe to retry; from then on only the server's answer (or a Sent copy) says."""
     with _session(settings) as client:
-        client.sendmail(sender, recipients, raw)
+        client.ehlo_or_helo_if_needed()
+        code, reply = client.mail(sender)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        for recipient in recipients:
+            code, reply = client.rcpt(recipient)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        committing()
+        try:
+            client.data(raw)
+        except smtplib.SMTPDataError as exc:  # the server answered with a refusal: it does not have the message
+            raise SmtpError(f"SMTP {settings.host}:{settings.port}: message refused: {exc}") from None
+        except (smtplib.SMTPException, OSError) as exc:  # no answer heard: it may have been accepted
+            raise SmtpError(f"SMTP {settings.host}:{settings.port}: no answer to the message: {exc}",
+                            may_have_reached=True) from None
 
 
 def login_only(settings: SmtpSettings) -> None:

@@ -15,10 +15,10 @@ import sqlite3
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from daemon import statefile
 from daemon.records import event_from_record, event_to_record
@@ -66,8 +66,9 @@ MIGRATIONS: tuple[str, ...] = (
         track        TEXT NOT NULL,
         step         INTEGER NOT NULL,
         status       TEXT NOT NULL,        -- queued | drafted | approved | sent | answered | closed | rejected
+                                        -- (3: | uncertain | discarded)
         held         TEXT NOT NULL,        -- why a queued claim waits (a cap), or ''
-        delivery     TEXT NOT NULL,        -- '' | pending (a delivery attempt began) | done
+        delivery     TEXT NOT NULL,        -- '' | pending (the attempt may have reached its destination) | done
         language     TEXT NOT NULL,
         subject      TEXT NOT NULL,
         body         TEXT NOT NULL,
@@ -93,6 +94,15 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: the user asked for the next step of a ladder that Amazon answered (`lateclaim claims next`).
     """
     ALTER TABLE claims ADD COLUMN next_requested_at TEXT;
+    """,
+    # 4: following a claim however it left (daemon/outbox.py, daemon/followup.py). Statuses added with it:
+    # uncertain (an SMTP attempt may or may not have reached the server: held for the user) and discarded (the
+    # draft left Drafts and never showed up in Sent).
+    """
+    ALTER TABLE claims ADD COLUMN attempted_at TEXT;       -- wall clock: when the attempt could first reach the server
+    ALTER TABLE claims ADD COLUMN sent_message_id TEXT NOT NULL DEFAULT '';  -- the Message-ID it really left with
+    ALTER TABLE claims ADD COLUMN placed TEXT NOT NULL DEFAULT '{}';  -- JSON: the draft's identifiers at APPEND
+    ALTER TABLE claims ADD COLUMN missing_since TEXT;      -- wall clock: the draft first found gone, not in Sent
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -131,6 +141,15 @@ class Claim:
     outcome: str = ""
     outcome_note: str = ""
     next_requested_at: datetime | None = None
+    attempted_at: datetime | None = None  # wall clock, when a delivery attempt could first have reached its target
+    sent_message_id: str = ""  # the Message-ID it left with: ours, or the one Gmail gave it when the user sent it
+    placed: dict[str, Any] = field(default_factory=dict)  # the draft's identifiers at APPEND (uid, X-GM-MSGID...)
+    missing_since: datetime | None = None  # wall clock, when the draft was first found gone and not in Sent
+
+    @property
+    def reply_id(self) -> str:
+        """The Message-ID that answers and later steps refer to: the one it really left with."""
+        return self.sent_message_id or self.message_id
 
     def to_json(self) -> dict[str, Any]:
         """The `lateclaim claims list --json` contract (README)."""
@@ -438,10 +457,21 @@ class Store:
         delivery: str | None = None, sent_at: datetime | None = None, note: str = "", outcome: str | None = None,
         subject: str | None = None, body: str | None = None, evidence: dict[str, Any] | None = None,
         next_requested: bool = False,
+        attempted_at: datetime | None = None, sent_message_id: str | None = None,
+        placed: dict[str, Any] | None = None, missing_since: datetime | Literal["clear"] | None = None,
     ) -> None:
+        """Change the given columns; None leaves a column as it is."""
         changes: dict[str, Any] = {"updated_at": _ts(now)}
         if next_requested:
             changes["next_requested_at"] = _ts(now)
+        if attempted_at is not None:
+            changes["attempted_at"] = _ts(attempted_at)
+        if sent_message_id is not None:
+            changes["sent_message_id"] = sent_message_id
+        if placed is not None:
+            changes["placed"] = json.dumps(placed)
+        if missing_since is not None:
+            changes["missing_since"] = None if missing_since == "clear" else _ts(missing_since)
         if subject is not None and body is not None:
             changes["subject"], changes["body"] = subject, body
         if evidence is not None:
@@ -491,4 +521,7 @@ class Store:
             updated_at=datetime.fromisoformat(row["updated_at"]), sent_at=_dt(row["sent_at"]),
             outcome=row["outcome"], outcome_note=row["outcome_note"],
             next_requested_at=_dt(row["next_requested_at"]),
+            attempted_at=_dt(row["attempted_at"]),
+            sent_message_id=row["sent_message_id"], placed=json.loads(row["placed"]),
+            missing_since=_dt(row["missing_since"]),
         )

@@ -17,8 +17,9 @@ from tests.servers.smtp import PASSWORD, USER, SmtpServer
 
 
 def write_config(tmp_path: Path, account: Account, smtp: SmtpServer | None = None,
-                 **tables: dict[str, Any]) -> Path:
-    """A config.toml for `account` on the test Dovecot (and `smtp`), with `tables` merged over the defaults."""
+                 smtp_options: dict[str, Any] | None = None, **tables: dict[str, Any]) -> Path:
+    """A config.toml for `account` on the test Dovecot (and `smtp`, with `smtp_options` in its table), with
+    `tables` merged over the defaults."""
     (tmp_path / "imap-password").write_text(account.password + "\n")
     (tmp_path / "imap-password").chmod(0o600)
     config: dict[str, dict[str, Any]] = {
@@ -33,7 +34,8 @@ def write_config(tmp_path: Path, account: Account, smtp: SmtpServer | None = Non
     if smtp is not None:
         (tmp_path / "smtp-password").write_text(PASSWORD)
         config["smtp"] = {"host": "127.0.0.1", "port": smtp.port, "security": "tls", "username": USER,
-                          "password_file": str(tmp_path / "smtp-password"), "ca_file": account.ca_file}
+                          "password_file": str(tmp_path / "smtp-password"), "ca_file": account.ca_file,
+                          **(smtp_options or {})}
     for table, values in tables.items():
         config.setdefault(table, {}).update(values)
     # JSON's strings, numbers, booleans and lists of strings are valid TOML values.

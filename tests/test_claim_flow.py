@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import json
 import subprocess
+import threading
 from email import policy
 from pathlib import Path
 
@@ -137,24 +138,88 @@ def test_a_crash_in_draft_mode_loses_nothing_and_drafts_nothing_twice(
 
 
 @pytest.mark.parametrize("server_files_sent_mail", [True, False], ids=["like-gmail", "plain-server"])
-@pytest.mark.parametrize("crash_at", ["delivery_recorded", "delivery_done"])
-def test_a_crash_in_send_mode_sends_nothing_twice(
+@pytest.mark.parametrize("crash_at", ["smtp_accepted", "delivery_done"])
+def test_a_crash_after_the_server_accepted_sends_nothing_twice(
     dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path, crash_at: str,
     server_files_sent_mail: bool,
 ) -> None:
     if server_files_sent_mail:  # Gmail files what its SMTP server sends; elsewhere lateclaim files a copy
         smtp_server.sink.file_in_sent = lambda raw: dovecot.deliver(imap_account.username, raw, SENT)
     setup.deliver_samples(dovecot, imap_account)
-    config = write_config(tmp_path, imap_account, smtp_server, mode="send", to=RETAILER)
+    config = send_config(tmp_path, imap_account, smtp_server, files_sent=server_files_sent_mail)
     crashed = sync(config, crash_at=crash_at)
     assert crashed.returncode == -9, crashed.stderr
     for _ in range(3):
         assert sync(config).returncode == 0
     ids = [email.message_from_bytes(m.content)["Message-ID"] for m in smtp_server.messages]
-    assert len(ids) == 2 and len(set(ids)) == 2
-    assert {c["status"] for c in claims(config).values()} == {"sent"}
+    assert len(ids) == 2 and len(set(ids)) == 2  # never twice
+    found = claims(config)
     filed = {email.message_from_bytes(m)["Message-ID"] for m in dovecot.messages(imap_account.username, SENT)}
-    assert filed == set(ids)  # each sent claim has its copy in Sent, whoever filed it
+    if crash_at == "smtp_accepted" and not server_files_sent_mail:
+        # Accepted, then killed before its copy was filed: nothing tells whether it went. Held for the user.
+        [held] = [c for c in found.values() if c["status"] == "uncertain"]
+        assert {c["status"] for c in found.values()} == {"sent", "uncertain"}
+        shown = setup.lateclaim("claims", "show", str(held["id"]), "--config", config)
+        assert f"lateclaim claims confirm-sent {held['id']}" in shown.stdout
+        assert f"lateclaim claims send {held['id']} --again" in shown.stdout
+        confirmed = setup.lateclaim("claims", "confirm-sent", str(held["id"]), "--config", config)
+        assert confirmed.returncode == 0, confirmed.stderr
+        assert len(filed) == 1
+    else:
+        assert filed == set(ids)  # each sent claim has its copy in Sent, whoever filed it
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
+    assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.parametrize("server_files_sent_mail", [True, False], ids=["like-gmail", "plain-server"])
+def test_a_claim_that_may_have_reached_the_server_is_held_not_sent_again(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path, server_files_sent_mail: bool,
+) -> None:
+    """Killed once the attempt was recorded, before the message's DATA: it did not go, but nothing can tell that
+    from "accepted, copy not filed". It is held `uncertain`; the user sends it again by hand."""
+    setup.deliver_samples(dovecot, imap_account)
+    config = send_config(tmp_path, imap_account, smtp_server, files_sent=server_files_sent_mail)
+    assert sync(config, crash_at="delivery_recorded").returncode == -9
+    for _ in range(2):
+        assert sync(config).returncode == 0
+    assert len(smtp_server.messages) == 1  # the other claim; the crashed one never reached the server
+    [held] = [c for c in claims(config).values() if c["status"] == "uncertain"]
+    again = setup.lateclaim("claims", "send", str(held["id"]), "--again", "--config", config)
+    assert again.returncode == 0, again.stderr
+    assert len(smtp_server.messages) == 2
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
+    assert sync(config).returncode == 0 and len(smtp_server.messages) == 2
+    refused = setup.lateclaim("claims", "send", str(held["id"]), "--again", "--config", config)
+    assert refused.returncode == 2 and "only a claim that is uncertain" in refused.stderr
+
+
+def test_a_sent_copy_that_shows_late_is_waited_for_not_sent_twice(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """Gmail files its Sent copy some seconds after accepting: a restart in between waits for it."""
+    timers: list[threading.Timer] = []
+
+    def file_later(raw: bytes) -> None:
+        timers.append(threading.Timer(3.0, dovecot.deliver, (imap_account.username, raw, SENT)))
+        timers[-1].start()
+
+    smtp_server.sink.file_in_sent = file_later
+    setup.deliver_samples(dovecot, imap_account)
+    config = send_config(tmp_path, imap_account, smtp_server, files_sent=True, sent_copy_wait=60)
+    assert sync(config, crash_at="smtp_accepted").returncode == -9  # killed before the copy shows
+    assert sync(config).returncode == 0
+    for timer in timers:
+        timer.join()
+    assert len(smtp_server.messages) == 2
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
+    assert len(dovecot.messages(imap_account.username, SENT)) == 2
+
+
+def send_config(tmp_path: Path, account: Account, smtp: SmtpServer, files_sent: bool,
+                sent_copy_wait: int = 2) -> str:
+    return str(setup.write_config(tmp_path, account, smtp, claims={"mode": "send", "to": RETAILER},
+                                  smtp_options={"files_sent": "yes" if files_sent else "no",
+                                                "sent_copy_wait": sent_copy_wait}))
 
 
 def test_backfill_imports_in_batches_and_resumes_after_a_crash(

@@ -106,7 +106,7 @@ def test_a_draft_found_after_a_crash_is_not_appended_again(
         claim = store.claims()[0]
         # The crash: the append happened, the process died before recording it.
         store.update_claim(claim.id, AS_OF, delivery="pending")
-        DraftsOutbox(mailbox).put(compose(claim, config, AS_OF), claim.message_id)
+        DraftsOutbox(mailbox).put(compose(claim, config, AS_OF), claim.message_id, lambda: None)
     sync_mailbox(config, AS_OF)
     assert len(drafts(dovecot, mailbox_with_samples)) == 2  # one per claim, the recovered one included
     with Store(config.state.path) as store:

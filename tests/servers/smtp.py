@@ -35,6 +35,7 @@ class Received:
 class Sink:
     messages: list[Received] = field(default_factory=list)
     file_in_sent: Callable[[bytes], None] | None = None
+    on_accept: Callable[[bytes], None] | None = None  # runs as the server decides to accept, before its 250
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -43,6 +44,8 @@ class Sink:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), content))
         if self.file_in_sent is not None:
             self.file_in_sent(content)  # before the 250: filed by the time the client hears "accepted"
+        if self.on_accept is not None:
+            self.on_accept(content)  # the crash tests: kill the client around the moment it is accepted
         return "250 OK"
 
 
