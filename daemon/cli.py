@@ -388,6 +388,7 @@ def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from daemon import claim_actions
+    from daemon.outbox import claim_reference
     from daemon.present import show_claim, show_claims
     from daemon.store import Store
 
@@ -444,7 +445,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
         where = where_it_goes(store, claim, config, clock.now())
         if args.json:
             print(json.dumps({**claim.to_json(), "body": claim.body, "evidence": claim.evidence,
-                              "message_id": claim.message_id, "where": where}, ensure_ascii=False, indent=2))
+                              "message_id": claim.message_id, "sent_message_id": claim.sent_message_id or None,
+                              "reference": claim_reference(claim), "where": where}, ensure_ascii=False, indent=2))
         else:
             show_claim(claim, store.claim_history(claim.id))
             print("\n" + describe_where(where, claim.id))

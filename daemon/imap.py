@@ -388,12 +388,31 @@ class ImapMailbox:
             return []
         return self.search(folder, ["X-GM-THRID", thread_id])
 
-    def has_uid(self, folder: str, uidvalidity: int | None, uid: int | None) -> bool | None:
-        """Whether the message the server placed at (UIDVALIDITY, UID) is still there; None when that cannot be
-        told (no APPENDUID was given, or the folder's UIDVALIDITY changed since)."""
-        if uid is None or uidvalidity is None or self._examine(folder) != uidvalidity:
+    def uidvalidity(self, folder: str) -> int:
+        return self._examine(folder)
+
+    def present_uids(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> set[int] | None:
+        """Which of the messages placed at these UIDs (under `uidvalidity`) are still in `folder`; None when that
+        cannot be told (the folder's UIDVALIDITY changed since)."""
+        if self._examine(folder) != uidvalidity:
             return None
-        return uid in self._call(f"SEARCH in {folder}", self.client.search, ["UID", str(uid)])
+        if not uids:
+            return set()
+        found = self._call(f"SEARCH in {folder}", self.client.search, ["UID", ",".join(map(str, uids))])
+        return set(found) & set(uids)  # a UID search never answers with more, but a server's word is a hint
+
+    def find_own(self, folder: str, message_ids: Sequence[str], texts: Sequence[str], since: date) -> dict[int, bytes]:
+        """UID -> raw message, for the messages in `folder` since `since` that may carry one of `message_ids` or
+        `texts` (lateclaim's own messages: the caller checks which is which). One search for them all."""
+        if not message_ids and not texts:
+            return {}
+        if self.gmail:
+            terms = [f"rfc822msgid:{m.strip().strip('<>')}" for m in message_ids] + [f'"{t}"' for t in texts]
+            criteria: list[Any] = ["SINCE", since, "X-GM-RAW", " OR ".join(terms)]
+        else:
+            groups = [message_id_criteria(m, gmail=False) for m in message_ids] + [["TEXT", t] for t in texts]
+            criteria = ["SINCE", since, any_of(groups)]
+        return dict(self.fetch(folder, self.search(folder, criteria)))
 
     def headers(self, folder: str, uids: Sequence[int], names: Sequence[str]) -> dict[int, Message]:
         """UID -> the named header fields only (BODY.PEEK[HEADER.FIELDS (...)]: no body is downloaded)."""
