@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "password, the IMAP connection (TLS, login), the folders lateclaim will read and the Drafts "
                      'folder; with mode = "send", the SMTP login too. Says what to fix; exits 1 if anything '
                      "failed.")
+    doctor.add_argument("--roundtrip", action="store_true",
+                        help="also append a test draft to Drafts, read it back by everything a sent claim is "
+                        "recognised by, and delete it (only it)")
     doctor.set_defaults(handler=cmd_doctor)
 
     auth = command("auth", "sign in to Gmail with OAuth2 once, and store the refresh token",
@@ -554,7 +557,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     def say(finding: Finding) -> None:
         print(f"{finding.level:<4}  {finding.check:<16} {finding.detail}")
 
-    return Doctor(config, clock.now(), say).run()
+    return Doctor(config, clock.now(), say, roundtrip=args.roundtrip).run()
 
 
 def cmd_auth(args: argparse.Namespace) -> int:

@@ -34,8 +34,9 @@ class Finding:
 
 
 class Doctor:
-    def __init__(self, config: Config, now: datetime, say: Callable[[Finding], None]) -> None:
+    def __init__(self, config: Config, now: datetime, say: Callable[[Finding], None], roundtrip: bool = False) -> None:
         self.config = config
+        self.roundtrip = roundtrip  # --roundtrip: a test draft through Drafts and back (daemon/roundtrip.py)
         self.now = now
         self.say = say
         self.failures = 0
@@ -183,8 +184,18 @@ class Doctor:
                     self.report("ok", "sent", f"sent claims will be recognised in {sent}")
                 else:
                     self.report("warn", "sent", "no \\Sent folder: claims you send cannot be followed")
+                if self.roundtrip:
+                    self.check_roundtrip(mailbox)
         except MailboxError as exc:
             self.report("FAIL", "imap", f"{exc} ({where})")
+
+    def check_roundtrip(self, mailbox: ImapMailbox) -> None:
+        from daemon.roundtrip import roundtrip
+
+        try:
+            roundtrip(mailbox, self.config, self.now, self.report)
+        except MailboxError as exc:
+            self.report("FAIL", "roundtrip", str(exc))
 
     def check_smtp(self) -> None:
         smtp = self.config.smtp

@@ -35,7 +35,7 @@ from typing import Any
 
 import structlog
 
-from daemon.imap import ImapMailbox, any_of, readable_text, sender_criteria
+from daemon.imap import ImapMailbox, MailboxError, any_of, readable_text, sender_criteria
 from daemon.outbox import claim_reference
 from daemon.store import Claim, Store
 from parsers.marketplaces import sender_domains
@@ -168,9 +168,13 @@ def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[in
                            note=f"found in {sent_folder} by {copy.how}")
         changed.append(claim.id)
     drafted = [c for c in looking if c.status == "drafted" and c.id not in copies]
-    if not drafted:
+    if not drafted or sent_folder is None:
+        return changed  # without a Sent folder a draft that left Drafts cannot be told sent from deleted
+    try:
+        present = _still_drafted(mailbox, drafted, store, now)
+    except MailboxError as exc:  # Drafts hidden from IMAP since, say: nothing to conclude from it
+        log.warning("drafts_not_watched", error=str(exc))
         return changed
-    present = _still_drafted(mailbox, drafted, store, now)
     for claim in drafted:
         if claim.id in present:
             if claim.missing_since is not None:

@@ -414,6 +414,23 @@ class ImapMailbox:
             criteria = ["SINCE", since, any_of(groups)]
         return dict(self.fetch(folder, self.search(folder, criteria)))
 
+    def delete_own(self, folder: str, uid: int, message_id: str) -> bool:
+        """Delete one message lateclaim wrote, by its own identity: the message at `uid` is deleted only when its
+        Message-ID is `message_id`, and only it is expunged (UID EXPUNGE: another client's messages marked
+        \\Deleted are left alone). False when it is not there or is not ours."""
+        if self.message_ids(folder, [uid]).get(uid) != message_id.strip().strip("<>"):
+            return False
+        if b"UIDPLUS" not in self._call("CAPABILITY", self.client.capabilities):
+            raise MailboxError(f"IMAP {self.where}: no UIDPLUS, so one message cannot be expunged alone")
+        self._selected = None
+        self._call(f"SELECT {folder}", self.client.select_folder, folder)
+        try:
+            self._call(f"STORE in {folder}", self.client.delete_messages, [uid])
+            self._call(f"EXPUNGE in {folder}", self.client.expunge, [uid])
+        finally:
+            self._call(f"EXAMINE {folder}", self._examine, folder)  # back to read-only
+        return True
+
     def headers(self, folder: str, uids: Sequence[int], names: Sequence[str]) -> dict[int, Message]:
         """UID -> the named header fields only (BODY.PEEK[HEADER.FIELDS (...)]: no body is downloaded)."""
         if not uids:
