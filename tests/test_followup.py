@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from daemon.followup import looks_like_customer_service
+from daemon.imap import message_id_criteria, text_criteria
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
@@ -185,3 +186,10 @@ def test_only_an_answer_answers_a_sent_claim_never_shipment_or_marketing_mail(
 ])
 def test_customer_service_is_told_from_automatic_mail(sender: str, subject: str, answer: bool) -> None:
     assert looks_like_customer_service(sender, subject) is answer
+
+
+def test_gmail_lookups_use_gmails_own_search_and_the_standard_one_elsewhere() -> None:
+    assert message_id_criteria("<abc.1@example.com>", gmail=True) == ["X-GM-RAW", "rfc822msgid:abc.1@example.com"]
+    assert message_id_criteria("abc.1@example.com", gmail=False) == ["HEADER", "Message-ID", "<abc.1@example.com>"]
+    assert text_criteria("4F7Q-2K", gmail=True) == ["X-GM-RAW", '"4F7Q-2K"']
+    assert text_criteria("4F7Q-2K", gmail=False) == ["TEXT", "4F7Q-2K"]
