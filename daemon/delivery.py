@@ -58,12 +58,13 @@ def tidy_drafts(store: Store, drafts: Outbox | None, config: Config, now: dateti
                                f"its draft was no longer in {drafts.description}")
             done.append(claim.id)
         elif claim.delivery == REPLACE:
+            placed = None
             if drafts.remove(claim.message_id):
-                drafts.put(message_for(store, drafts, claim, config, now), claim.message_id)
+                placed = drafts.put(message_for(store, drafts, claim, config, now), claim.message_id, lambda: None)
                 note = f"replaced in {drafts.description} by the letter as written today"
             else:  # sent or deleted by the user meanwhile: the follow-up will tell which
                 note = f"not replaced: its draft was no longer in {drafts.description}"
-            store.update_claim(claim.id, now, delivery="done", note=note)
+            store.update_claim(claim.id, now, delivery="done", note=note, placed=placed)
             done.append(claim.id)
     return done
 
