@@ -151,6 +151,15 @@ def _still_drafted(mailbox: ImapMailbox, claims: list[Claim], store: Store, now:
     return present
 
 
+def _left_at(store: Store, claim: Claim, copy: Copy, now: datetime) -> datetime:
+    """When the claim left: the copy's Date, which a mail app sets as it sends; but a copy still dated as the
+    draft was written tells nothing of when it went, so then the moment it was found."""
+    written = [at for at, _, note in store.claim_history(claim.id) if note.startswith(("put in", "replaced in"))]
+    if copy.date is None or (written and copy.date <= max(written)):
+        return now
+    return min(copy.date, now)
+
+
 def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[int]:
     changed: list[int] = []
     sent_folder = mailbox.sent_folder()
@@ -162,8 +171,7 @@ def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[in
         copy = copies.get(claim.id)
         if copy is None:
             continue
-        left = min(copy.date, now) if copy.date else now
-        store.update_claim(claim.id, now, status="sent", delivery="done", sent_at=left,
+        store.update_claim(claim.id, now, status="sent", delivery="done", sent_at=_left_at(store, claim, copy, now),
                            sent_message_id=copy.message_id, missing_since="clear",
                            note=f"found in {sent_folder} by {copy.how}")
         changed.append(claim.id)
