@@ -55,9 +55,11 @@ FORWARD_MARKERS = re.compile(  # [> \t], not \s: a run of blank lines must not b
 HEADER_LINE = re.compile(r"^[> \t]*(from|de|von|da|date|datum|data|fecha|subject|objet|betreff|oggetto|asunto|sent|"
                          r"envoyé|gesendet)[ \t]*:[ \t]*(.*)$", re.I)
 LOOSE_DATE = re.compile(
-    r"(?:[A-Za-z]{3,9}\.?,?\s+)?"  # the weekday
-    r"(?:(?P<m1>[A-Za-z]{3,9})\.?\s+(?P<d1>\d{1,2}),?|(?P<d2>\d{1,2})\.?\s+(?P<m2>[A-Za-z]{3,9})\.?,?)\s+(?P<y>\d{4}),?"
-    r"(?:\s+(?:at\s+)?(?P<h>\d{1,2}):(?P<mi>\d\d)(?::\d\d)?\s*(?P<ap>[AaPp]\.?[Mm]\.?)?)?"
+    r"(?:[^\W\d_]{2,12}(?:-[^\W\d_]{2,6})?\.?,?\s+)?"  # the weekday in any language ("Fri,", "ven.", "sexta-feira,")
+    r"(?:(?P<m1>[^\W\d_]{3,12})\.?\s+(?P<d1>\d{1,2}),?|(?P<d2>\d{1,2})\.?\s+(?:de\s+)?(?P<m2>[^\W\d_]{3,12})\.?,?)"
+    r"\s+(?:de\s+)?(?P<y>\d{4}),?"
+    r"(?:\s+(?:at|à|um|alle ore|alle|a las|às|om|o|kl\.?|klockan)?\s*(?P<h>\d{1,2})[:h.](?P<mi>\d\d)(?::\d\d)?"
+    r"\s*(?P<ap>[AaPp]\.?[Mm]\.?)?)?"
     r"(?:\s*\(?(?P<z>[A-Z]{2,4}|[+-]\d{4})\)?)?")
 MAIL_PROGRAM_DATE = re.compile(r"\d\s*[AaPp]\.?[Mm]\b|\d{4},?\s+at\s")
 MONTHS = {name: number for number, name in enumerate(
@@ -111,15 +113,28 @@ def _date(header: object) -> datetime | None:
     return moment
 
 
+def _month(name: str) -> int | None:
+    """A month's number from its name or abbreviation in English, else in any language lateclaim reads (a
+    French forward says "déc.", a German one "Dez."). CLDR names are loaded only for a non-English one."""
+    folded = name.lower().rstrip(".")
+    if folded[:3] in MONTHS and folded.isascii():
+        return MONTHS[folded[:3]]
+    from parsers.dates import names
+    from parsers.phrases import languages
+
+    return next((found for language in languages() if (found := names(language).months.get(folded))), None)
+
+
 def _loose_date(value: str) -> datetime | None:
     """The Date line of a forward as mail programs write it: "Fri, Jan 7, 2022 at 10:23 AM" (Gmail), "January 7,
-    2022 at 10:23:16 AM EST" (Apple Mail), "Friday, January 7, 2022 10:23 AM" (Outlook), "7 Jan 2022 at 10:23".
+    2022 at 10:23:16 AM EST" (Apple Mail), "Friday, January 7, 2022 10:23 AM" (Outlook), "7 Jan 2022 at 10:23",
+    "ven. 7 janv. 2022 à 10:23", "Fr., 7. Jan. 2022 um 10:23".
     Without a zone it is returned naive: wall-clock time where the email was read, placed in the marketplace's
     zone by the caller."""
     m = LOOSE_DATE.match(value.strip()[:100])
     if not m:
         return None
-    month = MONTHS.get((m["m1"] or m["m2"]).lower()[:3])
+    month = _month(m["m1"] or m["m2"])
     hour, minute = int(m["h"] or 12), int(m["mi"] or 0)
     meridiem = (m["ap"] or "").lower().replace(".", "")
     if meridiem == "pm" and hour < 12:

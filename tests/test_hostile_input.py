@@ -98,3 +98,14 @@ def test_a_forward_is_read_at_the_forwarded_headers_date_and_is_never_authentic(
     result = parse(raw)
     assert result.message.forwarded and result.message.authenticated is not True
     assert result.events[0].promise is not None and result.events[0].promise.end.isoformat() == "2026-12-08"
+
+
+def test_a_french_forward_is_dated_by_its_french_date_line() -> None:
+    raw = ("From: Alex <alex@example.com>\r\nSubject: TR: Expédié\r\nDate: Fri, 11 Dec 2026 15:00:00 +0000\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           "-------- Message transféré --------\r\nDe : Amazon.fr <shipment-tracking@amazon.fr>\r\n"
+           "Date : ven. 4 déc. 2026 à 21:12\r\nObjet : Expédié : votre colis\r\n\r\n"
+           "Votre colis a été expédié.\r\nArrivée : mardi\r\nCommande n° 171-5555555-6666666\r\n").encode()
+    result = parse(raw)
+    assert result.message.forwarded and result.message.authenticated is not True
+    assert result.events[0].promise is not None and result.events[0].promise.end.isoformat() == "2026-12-08"
