@@ -34,6 +34,8 @@ SPACES = re.compile(r"\s+")
 ITEM_COUNT = re.compile(r"^\d+\s+[xX×]\s+(.+)$")
 MAX_LINE = 2000
 SEGMENT = 200  # a promise's date follows its marker closely: no date search looks further
+# Kinds whose evidence is the sentence stating them (they carry no promise, or not one to quote).
+STATED_WITHOUT_PROMISE = (EventKind.ATTEMPTED, EventKind.PICKUP_READY, EventKind.REFUNDED, EventKind.CANCELLED)
 MAX_STATEMENT_LINES = 400  # the email states its kind near its top; real ones have 100-600 lines in all
 MAX_MARKERS = 64  # more promise markers than any real email holds: the email is not read for a promise
 
@@ -404,7 +406,7 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
         evidence, pattern = reader.evidence_for(kind), f"{language}.delivered[{rule}]"
         if delivered_on is None:
             notes.append("no usable Date header: the delivery date is unknown")
-    elif kind in (EventKind.ATTEMPTED, EventKind.PICKUP_READY) and (promise is None or kind is EventKind.PICKUP_READY):
+    elif kind in STATED_WITHOUT_PROMISE and (promise is None or kind is EventKind.PICKUP_READY):
         evidence, pattern = reader.evidence_for(kind), f"{language}.{kind.value}[{rule}]"
     elif promise is not None:
         evidence, pattern = promise.evidence, promise.pattern
