@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from daemon.config import Config, ConfigError
 from daemon.guidance import situation
 from daemon.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post
-from rules.printable import PrintedLetter, render_pdf, town
+from rules.printable import CREATOR, PrintedLetter, render_pdf, town
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,19 @@ def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf:
         order_id=claim.order_id, body=claim.body, registered=formal and uses_registered_post(facts.marketplace),
     )
     data = render_pdf(letter)
+    if pdf.exists() and not _own_letter(pdf):
+        raise OSError(errno.EEXIST, "it exists and is not a letter lateclaim printed; lateclaim replaces only its "
+                      "own (name another file)")
     partial = pdf.with_name(pdf.name + ".part")
     with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         out.write(data)
     partial.replace(pdf)
     return Printed(pdf, recipient[0], day.isoformat(), warnings)
+
+
+def _own_letter(path: Path) -> bool:
+    """A PDF that `claims letter` wrote (its creator field): the only existing file --pdf may replace."""
+    if not path.is_file() or path.stat().st_size > 5_000_000:
+        return False
+    data = path.read_bytes()
+    return data.startswith(b"%PDF-") and f"/Creator ({CREATOR})".encode() in data

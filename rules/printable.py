@@ -59,12 +59,16 @@ def town(address_last_line: str) -> str:
     return " ".join(w for w in head.split() if not any(c.isdigit() for c in w))
 
 
+CREATOR = "lateclaim claims letter"
+
+
 def render_pdf(letter: PrintedLetter) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_margins(LEFT, TOP, RIGHT)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(_printable(letter.subject))
+    pdf.set_creator(CREATOR)  # how `claims letter` recognises a file it may replace
     pdf.add_page()
 
     def lines(text_lines: tuple[str, ...] | list[str], x: float, bold_first: bool = False) -> None:

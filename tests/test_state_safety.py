@@ -65,7 +65,9 @@ COMMANDS = [
     ["orders"], ["orders", "--json"], ["claims", "list"], ["claims", "show", "1"], ["claims", "approve", "1"],
     ["claims", "reject", "1"], ["claims", "resolve", "1", "--outcome", "granted"], ["claims", "send", "1"],
     ["stats"], ["doctor"], ["sync", "--once"], ["sync"], ["backfill", "--since", "2026-01-01"], ["run"],
-    ["report", "--output", "{tmp}/report.html"],
+    ["report", "--output", "{tmp}/report.html"], ["claims", "next", "1"],
+    ["claims", "letter", "1", "--pdf", "{tmp}/l.pdf"],
+    ["claims", "open", "171-5302846-9915233", "--not-received"], ["orders", "arrived", "171-5302846-9915233"],
 ]
 
 
@@ -109,7 +111,7 @@ def test_every_command_refuses_a_state_path_that_is_not_lateclaims_and_changes_n
         assert "not a lateclaim state file" in out + err or "cannot" in out + err, (argv, out, err)
         assert "lateclaim sync" not in out + err, (argv, err)  # that would advise writing into it
         assert fingerprint(state) == before, argv
-    assert not (tmp_path / "report.html").exists()
+    assert not (tmp_path / "report.html").exists() and not (tmp_path / "l.pdf").exists()
 
 
 @pytest.mark.parametrize("kind", ["program", "sqlite", "directory"])
@@ -181,3 +183,26 @@ def test_doctor_reports_a_missing_state_file_without_creating_it(
     out = capsys.readouterr().out
     assert "does not exist yet: the first sync creates it" in out
     assert not state.exists() and not state.parent.exists()
+
+
+def test_files_named_on_the_command_line_are_replaced_only_when_lateclaim_wrote_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`claims letter --pdf FILE` and `report --output FILE` never overwrite a file of the user's (a typo as root)."""
+    assert main(["demo", "--keep", str(tmp_path / "demo")]) == 0
+    config = tmp_path / "demo" / "config.toml"
+    config.write_text(config.read_text().replace(
+        "[claims]\n", '[claims]\npostal_address = ["12 rue des Lilas", "75011 Paris"]\nsignature = "Camille"\n'))
+    mine = tmp_path / "notes.txt"
+    for kind in ("program", "text", "sqlite"):
+        NOT_OURS[kind](mine)
+        before = fingerprint(mine)
+        for argv in (["claims", "letter", "2", "--pdf", str(mine)], ["report", "--output", str(mine)]):
+            assert main([*argv, "--config", str(config)]) == 2, argv
+            assert "lateclaim replaces only" in capsys.readouterr().err
+            assert fingerprint(mine) == before, argv
+        mine.unlink()
+    letter = tmp_path / "letter.pdf"
+    for _ in range(2):  # its own letter, it replaces
+        assert main(["claims", "letter", "2", "--pdf", str(letter), "--config", str(config)]) == 0
+    assert letter.read_bytes().startswith(b"%PDF-")
