@@ -86,6 +86,16 @@ class Life:
 pytestmark = pytest.mark.timeout(600)  # a fortnight lived day by day against a real server
 
 
+KETTLE, MUG = "Electric Kettle 1.7 L, Stainless Steel", "Ceramic Mug Set of 4, Blue"
+
+
+def two_parcels(life: Life, mug_promise: date) -> None:
+    """An order for a kettle and mugs (one date for the whole order), shipped in two parcels."""
+    life.mail("ordered", date(2026, 11, 16), 9, (KETTLE, MUG), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 8, (MUG,), promise=mug_promise)
+
+
 def days(start: date, end: date) -> list[date]:
     return [date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1)]
 
@@ -127,10 +137,8 @@ def test_an_order_in_two_parcels_claims_the_one_that_never_came(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
     life = Life(dovecot, imap_account, tmp_path, EN)
-    kettle, mug = "Electric Kettle 1.7 L, Stainless Steel", "Ceramic Mug Set of 4, Blue"
-    life.mail("ordered", date(2026, 11, 16), 9, (kettle, mug), promise=date(2026, 11, 19))
-    life.mail("shipped", date(2026, 11, 17), 8, (kettle,), promise=date(2026, 11, 19))
-    life.mail("shipped", date(2026, 11, 18), 8, (mug,), promise=date(2026, 11, 20))
+    kettle, mug = KETTLE, MUG
+    two_parcels(life, mug_promise=date(2026, 11, 20))
     life.mail("delivered", date(2026, 11, 19), 14, (kettle,))
     for day in days(date(2026, 11, 16), date(2026, 11, 22)):
         life.sync(day)
@@ -235,10 +243,7 @@ def test_a_delivery_email_that_names_no_parcel_waits_for_the_users_word(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
     life = Life(dovecot, imap_account, tmp_path, EN)
-    kettle, mug = "Electric Kettle 1.7 L, Stainless Steel", "Ceramic Mug Set of 4, Blue"
-    life.mail("ordered", date(2026, 11, 16), 9, (kettle, mug), promise=date(2026, 11, 19))
-    life.mail("shipped", date(2026, 11, 17), 8, (kettle,), promise=date(2026, 11, 19))
-    life.mail("shipped", date(2026, 11, 18), 8, (mug,), promise=date(2026, 11, 19))
+    two_parcels(life, mug_promise=date(2026, 11, 19))
     life.mail("delivered", date(2026, 11, 19), 14, ())  # "Your package has been delivered": which one?
     for day in days(date(2026, 11, 17), date(2026, 11, 25)):
         life.sync(day)
