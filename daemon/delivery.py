@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 
+from daemon import faults
 from daemon.config import Config
-from daemon.evaluate import REMOVE, REPLACE, write_at_release
+from daemon.evaluate import REMOVE, REPLACE, REPLACING, write_at_release
 from daemon.outbox import Outbox, deliver, message_for
 from daemon.store import Claim, Store
 
@@ -46,7 +48,7 @@ def route(claim: Claim, config: Config, channels: Channels) -> tuple[Outbox | No
 
 def tidy_drafts(store: Store, drafts: Outbox | None, config: Config, now: datetime) -> list[int]:
     """Remove the drafts of withdrawn letters and replace rewritten ones; each step is safe to repeat after a
-    crash (a removal finds nothing the second time; a replacement removes before it puts)."""
+    crash (a removal finds nothing the second time; a replacement, see _replace, puts back what it removed)."""
     if drafts is None:
         return []
     done = []
@@ -57,16 +59,26 @@ def tidy_drafts(store: Store, drafts: Outbox | None, config: Config, now: dateti
                                note=f"its draft removed from {drafts.description}" if removed else
                                f"its draft was no longer in {drafts.description}")
             done.append(claim.id)
-        elif claim.delivery == REPLACE:
-            placed = None
-            if drafts.remove(claim.message_id):
-                placed = drafts.put(message_for(store, drafts, claim, config, now), claim.message_id, lambda: None)
-                note = f"replaced in {drafts.description} by the letter as written today"
-            else:  # sent or deleted by the user meanwhile: the follow-up will tell which
-                note = f"not replaced: its draft was no longer in {drafts.description}"
+        elif claim.delivery in (REPLACE, REPLACING):
+            note, placed = _replace(store, drafts, claim, config, now)
             store.update_claim(claim.id, now, delivery="done", note=note, placed=placed)
             done.append(claim.id)
     return done
+
+
+def _replace(store: Store, drafts: Outbox, claim: Claim, config: Config, now: datetime
+             ) -> tuple[str, dict[str, Any] | None]:
+    """Replace a claim's draft by its letter as now written. Before removing anything, the claim is marked
+    REPLACING: after a crash between the removal and the new draft, a missing draft is then known to be
+    lateclaim's doing and is put back, instead of being taken for one the user sent or deleted."""
+    if claim.delivery == REPLACE:
+        if not drafts.contains(claim.message_id):  # sent or deleted by the user meanwhile: the follow-up tells
+            return f"not replaced: its draft was no longer in {drafts.description}", None
+        store.update_claim(claim.id, now, delivery=REPLACING)
+    drafts.remove(claim.message_id)
+    faults.crash_point("draft_removed")
+    placed = drafts.put(message_for(store, drafts, claim, config, now), claim.message_id, lambda: None)
+    return f"replaced in {drafts.description} by the letter as written today", placed
 
 
 def deliver_due(store: Store, channels: Channels, config: Config, now: datetime) -> list[int]:

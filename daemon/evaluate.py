@@ -19,6 +19,7 @@ from rules.verdict import Verdict, verdict
 
 REMOVE = "remove"  # the claim's delivery column: its draft must be taken out of Drafts
 REPLACE = "replace"  # ... must be replaced in Drafts by the letter as now written
+REPLACING = "replacing"  # ... lateclaim is replacing it: a draft found missing now was removed by lateclaim
 
 
 def policy_of(config: Config) -> Policy:

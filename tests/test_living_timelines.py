@@ -278,3 +278,24 @@ def test_a_failed_delivery_attempt_counts_as_made_available_and_ends_the_ladder(
     assert (row["arrival"], row["arrived_on"], row["verdict"], row["days_late"]) == \
         ("attempted", "2026-11-19", "late", 1)
     assert len(life.drafts()) == 1
+
+
+def test_a_crash_while_a_notice_is_replaced_in_drafts_loses_no_draft_and_makes_no_second(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    lamp = ("Lampe de chevet",)
+    life.mail("shipped", date(2026, 11, 16), 8, lamp, promise=date(2026, 11, 17))
+    life.sync(date(2026, 11, 18))
+    life.send_draft("")  # step 1 leaves (the next pass finds it in Sent, on the 19th)
+    for day in days(date(2026, 11, 19), date(2026, 11, 22)):
+        life.sync(day)
+    assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
+    crashed = setup.lateclaim("sync", "--once", "--config", life.config, "--as-of",
+                              life.moment(date(2026, 11, 23), 12, 30).isoformat(), crash_at="draft_removed")
+    assert crashed.returncode == -9  # killed between taking the old notice out and putting the new one in
+    assert life.drafts() == []
+    life.sync(date(2026, 11, 23), 13)
+    (notice,) = life.drafts()  # put back once, written as of the 23rd: seven days from then
+    assert "30 novembre 2026" in notice.get_content()
+    assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
