@@ -1,4 +1,5 @@
-"""The opt-in live tier: lateclaim's Gmail paths against a real Gmail account. Never run in CI.
+"""The opt-in live tier: lateclaim's Gmail paths against a real Gmail account. Never run in CI: it lives outside
+`tests/` (pytest's testpaths), so `make test` neither runs nor skips it; run it with `pytest -s tests_live/`.
 
 Skipped unless LATECLAIM_LIVE_GMAIL_USER and LATECLAIM_LIVE_GMAIL_PASSWORD (an app password of a throwaway
 account) are set: Gmail's own commands (X-GM-RAW, X-GM-MSGID, X-GM-THRID), its late Sent copies and what its apps
