@@ -35,6 +35,7 @@ from typing import Any
 
 import structlog
 
+from daemon.answers import excerpt
 from daemon.imap import ImapMailbox, MailboxError, any_of, readable_text, sender_criteria
 from daemon.outbox import claim_reference
 from daemon.store import Claim, Store
@@ -223,19 +224,19 @@ def looks_like_customer_service(sender: str, subject: str) -> bool:
     return any(word in text for word in hints["subjects"]["words"])
 
 
-def _replied_to(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[int, str]:
+def _replied_to(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[int, tuple[str, int]]:
     groups = [["HEADER", name, _bracketed(c.reply_id)] for c in claims for name in ("In-Reply-To", "References")]
     uids = mailbox.search(folder, any_of(groups))
-    answered: dict[int, str] = {}
+    answered: dict[int, tuple[str, int]] = {}
     for uid, header in mailbox.headers(folder, uids, ["In-Reply-To", "References"]).items():
         text = f"{header.get('In-Reply-To', '')} {header.get('References', '')}"
         for claim in claims:
             if _bracketed(claim.reply_id) in text:
-                answered[claim.id] = f"a reply in {folder} (UID {uid})"
+                answered[claim.id] = (f"a reply in {folder} (UID {uid})", uid)
     return answered
 
 
-def _customer_service(mailbox: ImapMailbox, folder: str, store: Store, claim: Claim) -> str | None:
+def _customer_service(mailbox: ImapMailbox, folder: str, store: Store, claim: Claim) -> tuple[str, int] | None:
     went_out = claim.sent_at or claim.created_at
     uids = mailbox.search(folder, ["SINCE", went_out.date(), "BODY", claim.order_id,
                                    *sender_criteria(sender_domains())])
@@ -251,7 +252,7 @@ def _customer_service(mailbox: ImapMailbox, folder: str, store: Store, claim: Cl
             message_id = next((identity(raw, None) for _, raw in mailbox.fetch(folder, [uid])), "")
         if store.is_shipment_message(message_id):
             continue
-        return f"a customer-service email naming the order in {folder} (UID {uid})"
+        return f"a customer-service email naming the order in {folder} (UID {uid})", uid
     return None
 
 
@@ -265,7 +266,11 @@ def _follow_answers(store: Store, mailbox: ImapMailbox, now: datetime) -> list[i
         for claim in waiting:
             answer = answers.get(claim.id) or _customer_service(mailbox, folder, store, claim)
             if answer is not None:
-                store.update_claim(claim.id, now, status="answered", note=answer)
+                note, uid = answer
+                # Its words are kept with the claim: the next letter of the thread quotes them, as a reply does.
+                raw = next((raw for _, raw in mailbox.fetch(folder, [uid])), None)
+                evidence = {**claim.evidence, "answer": excerpt(raw)} if raw is not None else None
+                store.update_claim(claim.id, now, status="answered", note=note, evidence=evidence)
                 changed.append(claim.id)
         waiting = [c for c in waiting if c.id not in changed]
     return changed

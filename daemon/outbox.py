@@ -38,7 +38,7 @@ from daemon.smtp import SmtpError, SmtpSettings, send
 from daemon.store import Claim, Store
 from daemon.thread import thread_of
 from rules.contacts import draft_note
-from rules.letters import reply_subject
+from rules.letters import quoted_answer, reply_subject
 
 log = structlog.get_logger("lateclaim.outbox")
 
@@ -196,11 +196,21 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
     message["Subject"] = reply_subject(claim.track, claim.subject, [c.subject for c in thread])
     message["Date"] = format_datetime(now)
     message["Message-ID"] = claim.message_id
+    quote = ""
     if thread:
-        # The ids the earlier letters really left with (Gmail's app may have given a sent draft a new one).
-        message["In-Reply-To"] = _bracketed(thread[-1].reply_id)
-        message["References"] = " ".join(_bracketed(c.reply_id) for c in thread)
-    message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n", charset="utf-8")
+        # The ids the earlier letters really left with (Gmail's app may have given a sent draft a new one); when
+        # the retailer answered the last one, this letter replies to that answer and quotes it.
+        references = [_bracketed(c.reply_id) for c in thread]
+        answer = thread[-1].evidence.get("answer") or {}
+        if answer.get("message_id"):
+            references.append(_bracketed(answer["message_id"]))
+            answered_on = datetime.fromisoformat(answer["date"]).astimezone(config.rules.timezone).date() \
+                if answer.get("date") else None
+            quote = "\n" + quoted_answer(claim.language, str(claim.evidence.get("marketplace", "")), answered_on,
+                                         str(answer.get("sender", "")), str(answer.get("text", ""))) + "\n"
+        message["In-Reply-To"] = references[-1]
+        message["References"] = " ".join(references)
+    message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n{quote}", charset="utf-8")
     return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
 
 

@@ -273,6 +273,14 @@ def render(facts: LetterFacts) -> Letter:
     return Letter(language, subject, body + "\n")
 
 
+def quoted_answer(language: str, marketplace: str, day: date | None, sender: str, text: str) -> str:
+    """The retailer's answer quoted below the letter that follows it, as a mail client quotes what it replies to:
+    an attribution line in the letter's language, then the answer's lines after "> "."""
+    w = _Writer(language if language in LANGUAGES else FALLBACK_LANGUAGE, marketplace)
+    head = w.phrase("answer_attribution", date=w.day(day) if day else "", sender=sender)
+    return " ".join(head.split()) + "\n" + "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
 def reply_subject(track: str, subject: str, earlier: list[str]) -> str:
     """The subject a claim goes out with, given the subjects of the claims it replies to (oldest first).
 

@@ -13,6 +13,8 @@ import io
 import json
 from datetime import date, datetime
 from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -299,3 +301,39 @@ def test_a_crash_while_a_notice_is_replaced_in_drafts_loses_no_draft_and_makes_n
     (notice,) = life.drafts()  # put back once, written as of the 23rd: seven days from then
     assert "30 novembre 2026" in notice.get_content()
     assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
+
+
+def test_amazons_answer_pauses_the_ladder_and_the_next_step_replies_to_it_quoting_it(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    rug = ("Tapis de salon 160 x 230 cm",)
+    life.mail("shipped", date(2026, 11, 16), 8, rug, promise=date(2026, 11, 17))
+    life.sync(date(2026, 11, 18))
+    question_id = life.send_draft("")
+    life.sync(date(2026, 11, 19))
+    answer = EmailMessage()
+    answer["From"] = "Amazon.fr <cs-reply@amazon.fr>"
+    answer["To"] = f"{imap_account.username}@example.com"
+    answer["Subject"] = "Re: votre commande"
+    answer["Date"] = format_datetime(life.moment(date(2026, 11, 20), 9))
+    answer["Message-ID"] = "<answer-4411@cs.amazon.fr>"
+    answer["In-Reply-To"] = question_id
+    answer.set_content("Bonjour,\n\nNous avons ouvert une enquête auprès du transporteur.\nMerci de patienter.\n\n"
+                       "Le service client\n\nLe 19 nov. 2026 à 12:30, vous avez écrit :\n> Bonjour, je n'ai pas reçu")
+    life.dovecot.deliver(life.user, answer.as_bytes())
+    life.sync(date(2026, 11, 20))
+    (step_1,) = life.claims()
+    assert step_1["status"] == "answered"
+    for day in days(date(2026, 11, 21), date(2026, 11, 25)):
+        life.sync(day)
+        assert life.live() == [("B", 1, "answered")]  # paused: the answer may settle it
+    life.run("claims", "next", str(step_1["id"]))
+    life.sync(date(2026, 11, 25), 15)
+    (notice,) = life.drafts()
+    assert notice["In-Reply-To"] == "<answer-4411@cs.amazon.fr>"
+    assert question_id in str(notice["References"])
+    body = notice.get_content()
+    assert 'Le 20 novembre 2026, "Amazon.fr" <cs-reply@amazon.fr> a écrit :' in body
+    assert "> Nous avons ouvert une enquête auprès du transporteur." in body
+    assert "vous avez écrit" not in body and "je n'ai pas reçu" not in body  # its own words only
