@@ -15,7 +15,7 @@ from daemon.evaluate import past_claim, policy_of
 from daemon.outbox import new_message_id
 from daemon.store import Claim, Store
 from parsers.marketplaces import country
-from rules.claims import NOT_COUNTED, evidence_of, step_due_at, when
+from rules.claims import Caps, evidence_of, step_due_at, when
 from rules.law import has_termination_law
 from rules.letters import LetterFacts, render
 from rules.timeline import Shipment, timelines
@@ -52,19 +52,11 @@ def find_parcel(shipments: list[Shipment], order_id: str, parcel: int | None) ->
 
 
 def _within_caps(store: Store, config: Config, now: datetime) -> None:
-    """The caps hold here too (DOMAIN.md §5: an account that reports an unusual number of problems is flagged);
-    a refused claim never went out and does not count. Caps count parcels: a ladder counts once, by its step 1."""
-    zone = config.rules.timezone
-    counted = [c for c in store.claims() if c.status not in NOT_COUNTED and not c.held
-               and (c.track == "A" or c.step == 1)]
-    today = sum(1 for c in counted if c.created_at.astimezone(zone).date() == now.astimezone(zone).date())
-    year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
-    if today >= config.claims.max_per_day:
-        raise NotReceivedError(f"the daily cap is reached ({config.claims.max_per_day} claims today): "
-                               "open it tomorrow")
-    if year >= config.claims.max_per_year:
-        raise NotReceivedError(f"the yearly cap is reached ({config.claims.max_per_year} claims in the last 365 "
-                               "days): see claims.max_per_year")
+    """The caps hold here too (DOMAIN.md §5: an account that reports an unusual number of problems is flagged),
+    counted as for the other tracks (rules.claims.Caps)."""
+    held = Caps([past_claim(c) for c in store.claims()], now, policy_of(config)).held()
+    if held is not None:
+        raise NotReceivedError(f"{held}: open it once the cap allows (claims.max_per_day, claims.max_per_year)")
 
 
 def open_not_received(store: Store, config: Config, order_id: str, parcel: int | None, now: datetime) -> Claim:

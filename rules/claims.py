@@ -382,6 +382,33 @@ def _counted(claim: PastClaim) -> bool:
     return claim.status not in NOT_COUNTED and not claim.held and (claim.track == "A" or claim.step == 1)
 
 
+class Caps:
+    """The daily and yearly caps as they stand at `now`, given the claims already made; `take` counts one more."""
+
+    def __init__(self, history: Sequence[PastClaim], now: datetime, policy: Policy) -> None:
+        counted = [c for c in history if _counted(c)]
+        today = _user_day(now, policy)
+        self.policy = policy
+        self.per_day = sum(1 for c in counted if _user_day(c.created_at, policy) == today)
+        self.per_year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
+
+    def held(self) -> str | None:
+        """Why one more claim must wait, or None."""
+        if self.per_day >= self.policy.max_per_day:
+            return f"daily cap reached ({self.policy.max_per_day})"
+        if self.per_year >= self.policy.max_per_year:
+            return f"yearly cap reached ({self.policy.max_per_year} in the last 365 days)"
+        return None
+
+    def take(self) -> str | None:
+        """Count one more claim that starts a parcel's case; why it must wait instead, or None."""
+        held = self.held()
+        if held is None:
+            self.per_day += 1
+            self.per_year += 1
+        return held
+
+
 def decide_all(shipments: Sequence[Shipment], now: datetime, policy: Policy,
                history: Sequence[PastClaim]) -> Decisions:
     """Everything due at `now`: new claims (those beyond a cap carry `held`), letters to withdraw or to write
@@ -408,21 +435,10 @@ def decide_all(shipments: Sequence[Shipment], now: datetime, policy: Policy,
     # Oldest broken promise first: when a cap bites, the longest-waiting claim goes out.
     due.sort(key=lambda d: (d.verdict.deadline or date.max, d.shipment.order_id, d.shipment.shipment, d.track,
                             d.step))
-    counted = [c for c in history if _counted(c)]
-    today = _user_day(now, policy)
-    per_day = sum(1 for c in counted if _user_day(c.created_at, policy) == today)
-    per_year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
+    caps = Caps(history, now, policy)
     new = []
     for d in due:
-        held = None
-        if d.track == "A" or d.step == 1:
-            if per_day >= policy.max_per_day:
-                held = f"daily cap reached ({policy.max_per_day})"
-            elif per_year >= policy.max_per_year:
-                held = f"yearly cap reached ({policy.max_per_year} in the last 365 days)"
-            else:
-                per_day += 1
-                per_year += 1
+        held = caps.take() if d.track == "A" or d.step == 1 else None  # a ladder started is never held later
         letter = render(_facts(d, now, policy))
         new.append(ClaimDecision(d.shipment.order_id, d.shipment.shipment, d.track, d.step, letter.language,
                                  letter, _evidence(d, now, policy), held))
