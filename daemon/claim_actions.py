@@ -64,7 +64,7 @@ def request_next(store: Store, claim_id: int, now: datetime, note: str) -> Claim
     return store.claim(claim.id) or claim
 
 
-def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, how: str, now: datetime) -> str:
+def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, pickup: bool, now: datetime) -> str:
     """Record the user's word that parcel `parcel` of `order_id` arrived on `day` (delivered, or made available
     at a pickup point): it settles a parcel that an email could not be tied to, or one whose email never came."""
     parcels = [s for s in timelines(store.sightings()) if order_id in s.order_ids]
@@ -75,11 +75,12 @@ def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, how: str
         raise ClaimActionError(f"order {order_id} has parcels {', '.join(p.shipment for p in parcels)}, "
                                f"not {parcel} (see `lateclaim orders`)")
     order_id, marketplace = chosen.order_id, chosen.marketplace
-    kind = EventKind.DELIVERED if how == "delivered" else EventKind.PICKUP_READY
+    kind = EventKind.PICKUP_READY if pickup else EventKind.DELIVERED
     event = Event(kind=kind, marketplace=marketplace, language="", order_ids=(order_id,), shipment=parcel,
                   delivered_on=day if kind is EventKind.DELIVERED else None,
                   available_on=day if kind is EventKind.PICKUP_READY else None,
                   evidence=f"stated by the user on {now.date().isoformat()}", pattern=USER_PATTERN)
+    how = "made available at a pickup point" if pickup else "delivered"
     return store.record_user_event(event, f"you said: parcel {parcel} {how} on {day.isoformat()}", now)
 
 

@@ -383,7 +383,7 @@ def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
     day = args.on or now.astimezone(config.rules.timezone).date()
     how = "made available at a pickup point" if args.pickup else "delivered"
     with Store(config.state.path) as store:
-        parcel_arrived(store, args.order, args.parcel, day, "pickup" if args.pickup else "delivered", now)
+        parcel_arrived(store, args.order, args.parcel, day, args.pickup, now)
     print(f"order {args.order}, parcel {args.parcel}: {how} on {day.isoformat()} (recorded; the next sync "
           "takes it into account)")
     return EXIT_OK

@@ -76,9 +76,17 @@ class Shipment:
         return self.delivered or self.available_source is not None
 
     @property
+    def arrival_source(self) -> Sighting | None:
+        """The email of the first arrival: the delivery, or the pickup or attempt when that came earlier."""
+        if self.available_source is not None and (self.delivery_source is None or (
+                self.available_on and self.delivered_on and self.available_on < self.delivered_on)):
+            return self.available_source
+        return self.delivery_source
+
+    @property
     def arrival(self) -> str | None:
         """How it arrived: "delivered", "pickup_ready", "attempted", or None."""
-        first = self._first_arrival()
+        first = self.arrival_source
         return first.event.kind.value if first else None
 
     @property
@@ -86,16 +94,6 @@ class Shipment:
         """The day the parcel reached the buyer or was made available to them, whichever came first."""
         days = [d for d in (self.delivered_on, self.available_on) if d is not None]
         return min(days) if days else None
-
-    def _first_arrival(self) -> Sighting | None:
-        found = [s for s in (self.delivery_source, self.available_source) if s is not None]
-        if len(found) == 2 and self.available_on and self.delivered_on and self.available_on < self.delivered_on:
-            return self.available_source
-        return found[0] if found else None
-
-    @property
-    def arrival_source(self) -> Sighting | None:
-        return self._first_arrival()
 
     @property
     def order_ids(self) -> tuple[str, ...]:
@@ -278,8 +276,7 @@ class _Order:
             progress = False
             for entry in list(self.unsettled):
                 sighting, candidates = entry
-                open_ones = [p for p in candidates if not p.arrived] if sighting.event.kind is not \
-                    EventKind.SHIPPED else candidates
+                open_ones = [p for p in candidates if not p.arrived]  # (a shipped email is always placed)
                 if len(open_ones) == 1:
                     open_ones[0].add(sighting)
                     self.unsettled.remove(entry)
