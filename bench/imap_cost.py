@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.lateclaim_setup import write_config  # noqa: E402
 from tests.servers.dovecot import Account, Dovecot  # noqa: E402 - after the path set-up
 
 SAMPLES = sorted(p for p in (ROOT / "tests" / "fixtures" / "amazon").rglob("*.eml")
@@ -64,29 +65,6 @@ def fill_maildir(dovecot: Dovecot, account: Account, total: int, amazon_count: i
         for path in [new.parent.parent, *new.parent.parent.rglob("*")]:
             os.chown(path, dovecot.mail_uid, dovecot.mail_gid)
     return amazon_bytes
-
-
-def config(tmp: Path, account: Account) -> Path:
-    (tmp / "pw").write_text(account.password)
-    path = tmp / "config.toml"
-    path.write_text(f"""
-[mailbox]
-host = "127.0.0.1"
-port = {account.tls_port}
-username = "{account.username}"
-password_file = "{tmp / "pw"}"
-folders = ["INBOX"]
-ca_file = "{account.ca_file}"
-poll_interval = 3600
-[state]
-path = "{tmp / "state.db"}"
-[claims]
-max_age_days = 3650
-[log]
-level = "warning"
-format = "json"
-""")
-    return path
 
 
 def lateclaim(*args: str) -> tuple[float, int, subprocess.CompletedProcess[str]]:
@@ -168,7 +146,8 @@ def main() -> int:
     try:
         account = dovecot.new_account()
         amazon_bytes = fill_maildir(dovecot, account, args.messages, args.amazon)
-        cfg = config(tmp, account)
+        cfg = write_config(tmp, account, mailbox={"poll_interval": 3600}, claims={"max_age_days": 3650},
+                           log={"level": "warning"})
         print(f"mailbox: {args.messages} messages, {args.amazon} from Amazon ({amazon_bytes / 1e6:.1f} MB)")
 
         elapsed, peak, done = lateclaim("backfill", "--since", "2000-01-01", "--config", str(cfg))

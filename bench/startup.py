@@ -31,32 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from daemon.demo import SAMPLE_MAILBOX  # noqa: E402 - after the path set-up
-from tests.servers.dovecot import Account, Dovecot  # noqa: E402
+from tests.lateclaim_setup import write_config  # noqa: E402
+from tests.servers.dovecot import Dovecot  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def config(tmp: Path, account: Account) -> Path:
-    (tmp / "pw").write_text(account.password)
-    (tmp / "pw").chmod(0o600)
-    path = tmp / "config.toml"
-    path.write_text(f"""
-[mailbox]
-host = "127.0.0.1"
-port = {account.tls_port}
-username = "{account.username}"
-password_file = "{tmp / "pw"}"
-folders = ["INBOX"]
-ca_file = "{account.ca_file}"
-poll_interval = 3600
-[state]
-path = "{tmp / "state.db"}"
-[log]
-level = "warning"
-format = "json"
-""")
-    return path
 
 
 def cpu_at_ready(config_file: Path, tmp: Path) -> float:
@@ -117,7 +96,7 @@ def main() -> int:
         account = dovecot.new_account()
         for path in sorted(SAMPLE_MAILBOX.glob("*.eml")):
             dovecot.deliver(account.username, path.read_bytes())
-        cfg = config(tmp, account)
+        cfg = write_config(tmp, account, mailbox={"poll_interval": 3600}, log={"level": "warning"})
         first = cpu_at_ready(cfg, tmp)
         restarts = [cpu_at_ready(cfg, tmp) for _ in range(args.runs)]
         print(f"run, first start (10 emails read) CPU to READY=1: {first:.2f} s")
