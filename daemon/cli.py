@@ -91,19 +91,15 @@ def _port(text: str) -> int:
 
 
 class _Version(argparse.Action):
-    """--version, looked up only when asked (importlib.metadata is not free at start-up)."""
+    """--version: exits as soon as it is read, whatever else the command line says."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
         super().__init__(option_strings, dest, nargs=0, help="print lateclaim's version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        from importlib.metadata import PackageNotFoundError, version
+        from daemon import __version__
 
-        try:
-            number = version("lateclaim")
-        except PackageNotFoundError:
-            number = "(not installed)"
-        print(f"lateclaim {number}")
+        print(f"lateclaim {__version__}")
         parser.exit()
 
 

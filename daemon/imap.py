@@ -18,7 +18,6 @@ from datetime import date
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
-from importlib import metadata
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +25,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import ALL, DRAFTS, SENT
 
+from daemon import __version__
 from daemon.config import is_loopback
 
 IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
@@ -70,15 +70,9 @@ def server_words(exc: BaseException) -> tuple[str, str]:
     return found.group("code"), found.group(0).strip()
 
 
-def _version() -> str:
-    try:
-        return metadata.version("lateclaim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 @dataclass(frozen=True)
 class ImapSettings:
+    """How to reach and sign in to the IMAP account, secrets already read."""
     host: str
     port: int
     security: str  # tls | starttls | plain
@@ -92,6 +86,7 @@ class ImapSettings:
 
 @dataclass(frozen=True)
 class FolderState:
+    """What a scan of one folder found beyond the stored cursor."""
     folder: str
     uidvalidity: int
     uids: tuple[int, ...]  # new UIDs (> the cursor) from Amazon senders, ascending
@@ -234,7 +229,7 @@ class ImapMailbox:
         """IMAP ID (RFC 2971), as Gmail asks of clients; a server without it, or refusing it, changes nothing."""
         with contextlib.suppress(OSError, IMAPClientError):
             if b"ID" in client.capabilities():
-                client.id_({"name": "lateclaim", "version": _version()})
+                client.id_({"name": "lateclaim", "version": __version__})
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         client, self._client = self._client, None

@@ -176,3 +176,15 @@ def test_orders_json_says_null_when_the_mail_carried_no_authentication_results(
     assert authenticated[LATE] is None  # the lamp's mail, stripped of its header
     assert authenticated[ON_TIME] is True
     assert authenticated[SPOOFED] is False
+
+
+def test_the_version_is_written_once_and_packaged_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    """pyproject.toml takes the version from daemon/__init__.py: what --version prints is what pip installed."""
+    from importlib.metadata import version
+
+    import daemon
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out == f"lateclaim {daemon.__version__}\n"
+    assert version("lateclaim") == daemon.__version__
