@@ -59,6 +59,7 @@ class OAuth2Config:
 
 @dataclass(frozen=True)
 class MailboxConfig:
+    """The [mailbox] table: the IMAP account to watch and how often."""
     host: str = "imap.gmail.com"
     port: int = 993
     security: str = "tls"
@@ -72,11 +73,13 @@ class MailboxConfig:
 
 @dataclass(frozen=True)
 class StateConfig:
+    """The [state] table: where the SQLite state file lives."""
     path: Path = Path("~/.local/state/lateclaim/lateclaim.db").expanduser()  # noqa: RUF009 - immutable
 
 
 @dataclass(frozen=True)
 class RulesConfig:
+    """The [rules] table: the user's time zone, the goodwill grace and what mail is trusted."""
     timezone: ZoneInfo = ZoneInfo("Europe/Paris")  # noqa: RUF009 - immutable and cached
     grace_days: int = 0
     trust_unauthenticated: bool = False
@@ -85,6 +88,7 @@ class RulesConfig:
 
 @dataclass(frozen=True)
 class ClaimsConfig:
+    """The [claims] table: what is done with a claim (draft, review, send) and how it is written."""
     mode: str = "draft"
     language: str = "auto"
     sender: str = ""  # the `from` key: `from` is a Python keyword
@@ -102,6 +106,7 @@ class ClaimsConfig:
 
 @dataclass(frozen=True)
 class SmtpConfig:
+    """The [smtp] table: the server that sends claims in send mode."""
     host: str = "smtp.gmail.com"
     port: int = 465
     security: str = "tls"
@@ -122,12 +127,14 @@ class SmtpConfig:
 
 @dataclass(frozen=True)
 class LogConfig:
+    """The [log] table."""
     level: str = "info"
     format: str = "auto"
 
 
 @dataclass(frozen=True)
 class Config:
+    """The whole config.toml, validated; `source` is the file it was read from."""
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
     state: StateConfig = field(default_factory=StateConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)

@@ -1,30 +1,39 @@
-"""The whole job once: sync the mailbox, let the rules decide, record and deliver the claims."""
+"""The whole job once: sync the mailbox, let the rules decide, record and deliver the claims.
+
+A pass reads the mailbox first and then acts. The acting half (rules, letters, outboxes) is imported once the
+mail is read, so that `lateclaim run` tells systemd READY=1 after its first login and poll without paying for
+modules it needs only afterwards: a restart with nothing new is ready sooner (bench/startup.py).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
 
 from daemon.config import Config
-from daemon.delivery import Channels, deliver_due
-from daemon.evaluate import Evaluation, record_decisions
-from daemon.followup import follow_up
 from daemon.imap import ImapMailbox, ImapSettings
 from daemon.oauth import access_token
-from daemon.outbox import DraftsOutbox, SmtpOutbox
 from daemon.secrets import read_secret
-from daemon.smtp import SmtpSettings
 from daemon.store import Store
 from daemon.sync import MailSource, SyncSummary, ingest
+
+if TYPE_CHECKING:
+    from daemon.delivery import Channels
+    from daemon.evaluate import Evaluation
+    from daemon.outbox import SmtpOutbox
+    from daemon.smtp import SmtpSettings
 
 log = structlog.get_logger("lateclaim.pipeline")
 
 
 @dataclass(frozen=True)
 class PassResult:
+    """What one whole pass did: the mail read, the claims decided, delivered and followed up."""
     sync: SyncSummary
     evaluation: Evaluation
     delivered: list[int]
@@ -44,6 +53,8 @@ def imap_settings(config: Config) -> ImapSettings:
 
 def smtp_settings(config: Config) -> SmtpSettings:
     """Without an SMTP password of its own, SMTP signs in like the mailbox: Gmail takes the same OAuth2 token."""
+    from daemon.smtp import SmtpSettings
+
     smtp, oauth2 = config.smtp, config.mailbox.oauth2
     use_oauth2 = oauth2 is not None and not smtp.password.configured
     username = smtp.username or (config.mailbox.username if use_oauth2 else "")
@@ -54,6 +65,8 @@ def smtp_settings(config: Config) -> SmtpSettings:
 
 
 def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:
+    from daemon.outbox import SmtpOutbox
+
     sender = config.claims.sender or config.mailbox.username
     return SmtpOutbox(lambda: smtp_settings(config), sender, [config.claims.to], mailbox,
                       files_sent=config.smtp.server_files_sent, sent_copy_wait=config.smtp.sent_copy_wait)
@@ -63,7 +76,16 @@ def run_pass(
     source: MailSource, channels: Channels, store: Store, config: Config, now: datetime,
     stop: threading.Event | None = None, mailbox: ImapMailbox | None = None,
 ) -> PassResult:
-    summary = ingest(source, store, config, now, stop)
+    return act(ingest(source, store, config, now, stop), channels, store, config, now, mailbox)
+
+
+def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, now: datetime,
+        mailbox: ImapMailbox | None = None) -> PassResult:
+    """The second half of a pass, once the mail is read: follow up, decide, deliver."""
+    from daemon.delivery import deliver_due
+    from daemon.evaluate import record_decisions
+    from daemon.followup import follow_up
+
     # Follow-up first: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
     followed = follow_up(store, mailbox, now) if mailbox is not None else []
     evaluation = record_decisions(store, config, now)
@@ -77,13 +99,24 @@ def run_pass(
     return PassResult(summary, evaluation, delivered, followed)
 
 
-def sync_with(mailbox: ImapMailbox, config: Config, now: datetime,
-              stop: threading.Event | None = None) -> PassResult:
-    """One pass on an open mailbox connection, used for reading, drafting and checking alike."""
+def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threading.Event | None = None,
+              reading: Callable[[SyncSummary, bool], None] | None = None) -> PassResult:
+    """One pass on an open mailbox connection, used for reading, drafting and checking alike. `reading`, if
+    given, hears how the reading goes: after each new message (False), and once it is all read and stored,
+    before anything is decided (True)."""
     with Store(config.state.path) as store:
+        def progress(so_far: SyncSummary) -> None:
+            if reading is not None:
+                reading(so_far, False)
+
+        summary = ingest(mailbox, store, config, now, stop, progress)
+        if reading is not None:
+            reading(summary, True)
+        from daemon.delivery import Channels
+        from daemon.outbox import DraftsOutbox
+
         smtp = smtp_outbox(config, mailbox) if config.claims.to else None
-        channels = Channels(drafts=DraftsOutbox(mailbox), smtp=smtp)
-        return run_pass(mailbox, channels, store, config, now, stop, mailbox)
+        return act(summary, Channels(drafts=DraftsOutbox(mailbox), smtp=smtp), store, config, now, mailbox)
 
 
 def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:

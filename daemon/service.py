@@ -1,7 +1,8 @@
 """`lateclaim run`: the long-running process.
 
 - The first sync runs before anything else, so that a wrong password or an unreachable server fails the start
-  visibly; systemd is told READY=1 only after it.
+  visibly: systemd is told READY=1 once it has logged in and read the new mail, before the rules decide and the
+  letters go out. What fails after that is retried like any later sync, with the service up.
 - APScheduler runs a sync every `poll_interval` (one at a time, missed runs merged into one) on one long-lived
   IMAP connection, reopened after any failure. A failed sync is retried sooner, with exponential backoff and
   jitter, up to the poll interval.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -33,6 +35,7 @@ from daemon.pipeline import imap_settings, sync_with
 from daemon.secrets import SecretError
 from daemon.smtp import SmtpError
 from daemon.store import StoreError
+from daemon.sync import SyncSummary
 from daemon.systemd import notify
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ log = structlog.get_logger("lateclaim.service")
 
 IDLE_RENEW = 600.0  # seconds: Gmail and peers drop an IDLE left alone for 29 minutes or less
 LIMIT_PAUSE = 3600.0  # seconds, at least: after a quota or too-many-connections refusal, trying sooner makes it worse
+PROGRESS_EVERY, PROGRESS_EVERY_S = 100, 10.0  # messages, seconds: how often a first reading reports progress
+START_EXTENSION_S = 120  # each report gives the start this much more time (the units' TimeoutStartSec)
 RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError, OAuthError)
 
 
@@ -68,6 +73,8 @@ class Service:
         self.retry = Backoff(5, config.mailbox.poll_interval)
         self.scheduler: BackgroundScheduler | None = None  # made after READY=1: the start need not load it
         self.quiet_until = clock.now()  # no connection before this (a server's limit was reached)
+        self.ready = False  # READY=1 sent
+        self.progress_at = time.monotonic()  # the last progress report of the first reading
 
     def _limit_reached(self, exc: BaseException) -> float | None:
         """The pause, in seconds, that a quota or connection-limit refusal imposes; None for any other error.
@@ -91,15 +98,29 @@ class Service:
             mailbox.__exit__(None, None, None)
 
     def sync_once(self) -> None:
-        """One pass; errors propagate (the first one ends the start)."""
+        """One pass; errors propagate (the first one, before READY=1, ends the start)."""
         with self.lock:
             try:
-                result = sync_with(self._connection(), self.config, clock.now(), self.stop)
+                result = sync_with(self._connection(), self.config, clock.now(), self.stop, self._reading)
             except BaseException:
                 self._drop_connection()
                 raise
         notify(f"STATUS=Synced at {clock.now():%Y-%m-%d %H:%M} UTC: {result.sync.new} new messages, "
                f"{len(result.evaluation.created)} claims created", "WATCHDOG=1")
+
+    def _reading(self, summary: SyncSummary, done: bool) -> None:
+        """How the first pass's reading goes. Once the mail is read, the service is up, whatever the rest of the
+        pass does. Until then, a long first reading (years of Amazon mail) tells systemd it is making progress,
+        so that TimeoutStartSec does not kill it half-way."""
+        if self.ready:
+            return
+        if done:
+            notify("READY=1", f"STATUS=Started: {summary.new} new messages read")
+            self.ready = True
+        elif summary.fetched % PROGRESS_EVERY == 0 or time.monotonic() - self.progress_at >= PROGRESS_EVERY_S:
+            self.progress_at = time.monotonic()
+            notify(f"EXTEND_TIMEOUT_USEC={START_EXTENSION_S * 1_000_000}",
+                   f"STATUS=First reading of the mailbox: {summary.fetched} messages so far")
 
     def sync(self) -> None:
         """The scheduled job: never raises, retries sooner after a failure."""
@@ -108,14 +129,18 @@ class Service:
         try:
             self.sync_once()
             self.retry.reset()
-        except RECOVERABLE as exc:
-            delay = self._limit_reached(exc) or self.retry.next()
-            log.error("sync_failed", error=str(exc), retry_in=round(delay), **_server_says(exc))
-            notify(f"STATUS=Last sync failed, retrying in {delay:.0f} s: {exc}")
-            self._bring_forward(delay)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - _failed logs it, with its traceback when it was not foreseen
+            self._bring_forward(self._failed(exc))
+
+    def _failed(self, exc: Exception) -> float:
+        """Logs a failed pass (called while handling it); returns the seconds until the next attempt."""
+        if not isinstance(exc, RECOVERABLE):
             log.exception("sync_crashed")
-            self._bring_forward(self.retry.next())
+            return self.retry.next()
+        delay = self._limit_reached(exc) or self.retry.next()
+        log.error("sync_failed", error=str(exc), retry_in=round(delay), **_server_says(exc))
+        notify(f"STATUS=Last sync failed, retrying in {delay:.0f} s: {exc}")
+        return delay
 
     def _bring_forward(self, seconds: float) -> None:
         if not self.stop.is_set() and self.scheduler is not None and self.scheduler.running:
@@ -193,16 +218,19 @@ class Service:
         log.info("starting", poll_interval=interval, mode=self.config.claims.mode)
         first_wait = float(interval)
         try:
-            self.sync_once()  # errors here end the start, visibly
-            notify("READY=1", "STATUS=First sync done")
-        except MailboxError as exc:
-            # A server's limit, not a mistake of ours: exiting would have systemd restart us into the same refusal
-            # every 30 s. Stay up, say so in the server's words, and try again in an hour.
-            if (pause := self._limit_reached(exc)) is None:
+            self.sync_once()  # errors before READY=1 end the start, visibly
+        except Exception as exc:
+            if self.ready:  # the mail was read and the service is up: a retry, as for any later pass
+                first_wait = self._failed(exc)
+            elif (pause := self._limit_reached(exc)) is not None:
+                # A server's limit, not a mistake of ours: exiting would have systemd restart us into the same
+                # refusal every 30 s. Stay up, say so in the server's words, and try again in an hour.
+                first_wait, self.ready = pause, True
+                log.error("sync_refused", error=str(exc), retry_in=round(pause), **_server_says(exc))
+                notify("READY=1", f"STATUS=The server refused the connection; next attempt in {pause / 60:.0f} min: "
+                       f"{exc}")
+            else:
                 raise
-            first_wait = pause
-            log.error("sync_refused", error=str(exc), retry_in=round(pause), **_server_says(exc))
-            notify("READY=1", f"STATUS=The server refused the connection; next attempt in {pause / 60:.0f} min: {exc}")
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.scheduler = scheduler = BackgroundScheduler(timezone="UTC")

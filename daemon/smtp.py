@@ -22,6 +22,7 @@ class SmtpError(Exception):
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """How to reach and sign in to the SMTP server, secrets already read."""
     host: str
     port: int
     security: str  # tls | starttls | plain

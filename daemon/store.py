@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from daemon import statefile
 from daemon.records import event_from_record, event_to_record
 from parsers.model import Event, MessageInfo, ParseResult, Status
-from rules.timeline import Sighting
+
+if TYPE_CHECKING:
+    from rules.timeline import Sighting
 
 # Each entry migrates the schema from version i to i + 1. Never edit a released entry: add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -115,6 +117,7 @@ class StoreError(Exception):
 
 @dataclass(frozen=True)
 class Cursor:
+    """How far a folder has been read: the highest UID seen under its UIDVALIDITY."""
     folder: str
     uidvalidity: int | None
     last_uid: int
@@ -122,6 +125,7 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Claim:
+    """A claim as stored: its letter, where it stands, and the evidence it rests on."""
     id: int
     order_id: str
     shipment: str
@@ -402,6 +406,8 @@ class Store:
 
     def sightings(self) -> list[Sighting]:
         """Every stored event with the facts of the email it came from, oldest email first."""
+        from rules.timeline import Sighting  # the rules' type: a start with nothing new does not load them
+
         rows = self.db.execute(
             "SELECT m.identity, m.subject, m.sender, m.sent_at, m.authenticated, m.forwarded, e.data "
             "FROM events e JOIN messages m USING (identity) ORDER BY m.sent_at, m.identity, e.seq"

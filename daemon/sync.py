@@ -11,7 +11,7 @@ that were never recorded are fetched: the margin costs one wider SEARCH, not dow
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -57,6 +57,7 @@ def own_addresses(config: Config) -> list[str]:
 
 @dataclass
 class SyncSummary:
+    """What one reading of the mailbox did, counted per message status."""
     folders: int = 0
     fetched: int = 0
     known: int = 0
@@ -69,8 +70,10 @@ class SyncSummary:
 
 
 def ingest(
-    source: MailSource, store: Store, config: Config, now: datetime, stop: threading.Event | None = None
+    source: MailSource, store: Store, config: Config, now: datetime, stop: threading.Event | None = None,
+    progress: Callable[[SyncSummary], None] | None = None,
 ) -> SyncSummary:
+    """Reads and records the new mail of every folder; `progress`, if given, is called after each message."""
     summary = SyncSummary()
     domains = sender_domains()
     for folder in source.folders_to_read():
@@ -94,6 +97,8 @@ def ingest(
             else:
                 summary.statuses[result.status.value] += 1
                 _log_message(folder, uid, result.message.message_id, result.status, result.reason)
+            if progress is not None:
+                progress(summary)
             if stop is not None and stop.is_set():
                 summary.interrupted = True
                 return summary

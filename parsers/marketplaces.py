@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True)
 class Marketplace:
+    """One Amazon site: its domain, country and languages."""
     domain: str
     country: str  # ISO 3166 code: which consumer law applies
     languages: tuple[str, ...]

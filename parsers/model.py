@@ -114,6 +114,7 @@ class MessageInfo:
 
 @dataclass(frozen=True)
 class ParseResult:
+    """What parse() made of one email: its status, its facts, and the reason when it was refused."""
     status: Status
     message: MessageInfo
     events: tuple[Event, ...] = ()

@@ -1,7 +1,8 @@
 """What the daemon's start does not load: libraries that serve one path only (bench/startup.py measures the CPU).
 
-A regression here (a top-level import of the OAuth stack, rich, the parsers' HTML and CLDR modules, or the
-scheduler before READY=1) costs every start of every password account; this test names the culprit at once.
+A regression here (a top-level import of the OAuth stack, rich, the parsers' reading modules, the scheduler, or
+the half of a pass that decides and delivers, all needed only after READY=1) costs every start of every password
+account; this test names the culprit at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ ONE_PATH_ONLY = {
     "babel": "CLDR dates (new mail only)",
     "apscheduler": "the scheduler (after READY=1)",
     "fpdf": "printed letters (claims letter only)",
+    "parsers.mime": "MIME reading (new mail only)",
+    "holidays": "working days (deciding, after READY=1)",
+    "rules.claims": "the rules' decisions (after READY=1)",
+    "rules.letters": "the letters (after READY=1)",
+    "daemon.outbox": "the outboxes (after READY=1)",
 }
 
 
