@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from itertools import islice
 from typing import Any
@@ -37,6 +37,8 @@ SEGMENT = 200  # a promise's date follows its marker closely: no date search loo
 # Kinds whose evidence is the sentence stating them (they carry no promise, or not one to quote).
 STATED_WITHOUT_PROMISE = (EventKind.ATTEMPTED, EventKind.PICKUP_READY, EventKind.REFUNDED, EventKind.CANCELLED)
 MAX_STATEMENT_LINES = 400  # the email states its kind near its top; real ones have 100-600 lines in all
+DELIVERY_DAY_REACH = 30  # characters after the delivered words where the day they name may begin: " le jeudi 19"
+PAST_REACH = timedelta(days=30)  # a delivered sentence naming an older day is about something else
 MAX_MARKERS = 64  # more promise markers than any real email holds: the email is not read for a promise
 
 
@@ -304,6 +306,35 @@ class Reader:
                                clean(line), f"{self.p.language}.today", None)
         return None
 
+    def delivery_day(self) -> date | None:
+        """The day the parcel was delivered: the one the delivered sentence names right after its words ("a été
+        livrée le jeudi 19 novembre", "was delivered on Thursday"), else the email's own day, as a delivery notice
+        is sent when it happens. A reminder, a review request or a late copy can come days later."""
+        reference = self.reference
+        if reference is None:
+            return None
+        for line in self.content_lines():
+            lower = line.lower()
+            for phrase in self.p.body.get(EventKind.DELIVERED.value, ()):
+                if (at := lower.find(phrase)) < 0:
+                    continue
+                after = at + len(phrase)
+                for found in self.dates.find(line):
+                    if not after <= found.start <= after + DELIVERY_DAY_REACH:
+                        continue
+                    if (day := self._past(found, reference)) is not None:
+                        return day
+        return reference
+
+    def _past(self, found: Found, reference: date) -> date | None:
+        """The day a mention means when it tells of the past, up to PAST_REACH days before `reference`."""
+        if found.weekday is not None and found.day is None and found.relative_days is None:
+            return reference - timedelta(days=(reference.weekday() - found.weekday) % 7)
+        day = self._date(found)
+        if day is None or not timedelta(0) <= reference - day <= PAST_REACH:
+            return None
+        return day
+
     def content_lines(self) -> list[str]:
         """The lines above the first recommendation heading: what the email says about this order."""
         for index, line in enumerate(self.lines):
@@ -402,7 +433,7 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
     delivered_on = None
     evidence, pattern = "", ""
     if kind is EventKind.DELIVERED:
-        delivered_on = reader.reference
+        delivered_on = reader.delivery_day()
         evidence, pattern = reader.evidence_for(kind), f"{language}.delivered[{rule}]"
         if delivered_on is None:
             notes.append("no usable Date header: the delivery date is unknown")
