@@ -2,7 +2,9 @@
 the edges: around midnight and midday) against Dovecot, with Amazon's emails delivered into the mailbox the day
 they would arrive. After each day the test reads what a user would see: the Drafts folder and `claims list`.
 
-Situations of the timelines issue, in French (amazon.fr), English (amazon.co.uk) and German (amazon.de).
+Situations of the timelines issue, in French (amazon.fr), English (amazon.co.uk) and German (amazon.de); the key
+ones again on every other marketplace the mail generator writes for (amazon.it, .es, .com, .ca in English and
+French, .nl), each with its own language, date formats, sender addresses and law.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import email
 import io
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
@@ -25,11 +28,10 @@ from daemon.cli import main
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
-from tests.timeline_mail import DE, EN, FR, Language, amazon_mail
+from tests.timeline_mail import CA, CA_FR, DE, EN, ES, FR, IT, NL, US, Language, amazon_mail
 
 DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
 ORDER = "171-4402913-5518372"
-ZONES = {"amazon.fr": "Europe/Paris", "amazon.co.uk": "Europe/London", "amazon.de": "Europe/Berlin"}
 
 
 class Life:
@@ -38,8 +40,8 @@ class Life:
     def __init__(self, dovecot: Dovecot, account: Account, tmp_path: Path, language: Language,
                  smtp: SmtpServer | None = None, **claims: Any) -> None:
         self.dovecot, self.user, self.language = dovecot, account.username, language
-        self.zone = ZoneInfo(ZONES[language.domain])
-        self.config = str(setup.write_config(tmp_path, account, smtp, rules={"timezone": ZONES[language.domain]},
+        self.zone = ZoneInfo(language.zone)
+        self.config = str(setup.write_config(tmp_path, account, smtp, rules={"timezone": language.zone},
                                              claims={"from": f"{account.username}@example.com", **claims}))
 
     def moment(self, day: date, hour: int, minute: int = 0) -> datetime:
@@ -337,3 +339,117 @@ def test_amazons_answer_pauses_the_ladder_and_the_next_step_replies_to_it_quotin
     assert 'Le 20 novembre 2026, "Amazon.fr" <cs-reply@amazon.fr> a écrit :' in body
     assert "> Nous avons ouvert une enquête auprès du transporteur." in body
     assert "vous avez écrit" not in body and "je n'ai pas reçu" not in body  # its own words only
+
+
+# -- The key situations on every other marketplace ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a user of a marketplace should read: the letter's language, how it writes two days and the promised
+    Thursday 19 November 2026, and the law its formal step cites (None: the country has no such law, and the
+    letter must cite none)."""
+    mail: Language
+    language: str
+    two_days: str
+    thursday_19: str
+    law: str | None
+
+
+ELSEWHERE = [
+    Expected(IT, "it", "2 giorni", "giovedì 19 novembre 2026", "articolo 61, comma 3, del Codice del consumo"),
+    Expected(ES, "es", "2 días", "jueves 19 de noviembre de 2026", "artículo 66 bis, apartado 2"),
+    Expected(US, "en", "2 days", "Thursday, November 19, 2026", None),
+    Expected(CA, "en", "2 days", "Thursday, November 19, 2026", "Québec (CQLR c. P-40.1)"),
+    Expected(CA_FR, "fr", "2 jours", "jeudi 19 novembre 2026", "Québec (RLRQ, c. P-40.1)"),
+    Expected(NL, "en", "2 days", "Thursday 19 November 2026", "Article 18 of Directive 2011/83/EU"),
+]
+# Any of these in a letter for a country whose law it is not is a wrong citation.
+CITATIONS = ("Code de la consommation", "Consumer Rights Act", "BGB", "Codice del consumo", "66 bis", "2011/83",
+             "P-40.1")
+
+
+def marketplaces(*wanted: str) -> pytest.MarkDecorator:
+    """The marketplaces whose mail of the `wanted` kinds is documented, as a parameter of the test."""
+    chosen = [e for e in ELSEWHERE if all(kind in e.mail.subjects for kind in wanted)]
+    return pytest.mark.parametrize("expected", chosen, ids=[f"{e.mail.domain}-{e.language}" for e in chosen])
+
+
+@marketplaces()
+def test_elsewhere_a_parcel_two_days_late_gets_the_goodwill_request_and_nothing_more(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, expected: Expected
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, expected.mail)
+    life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
+    for day in days(date(2026, 11, 17), date(2026, 11, 19)):
+        life.sync(day)
+        assert life.live() == [] and life.drafts() == []
+    life.sync(date(2026, 11, 20))  # Friday midday: "where is my parcel?" (withdrawn once it comes)
+    life.mail("delivered", date(2026, 11, 21), 15, (KETTLE,))  # Saturday: it came, two days late
+    life.sync(date(2026, 11, 21), 18)
+    for day in [date(2026, 11, 21), *days(date(2026, 11, 22), date(2026, 11, 30))]:
+        life.sync(day, 18)
+        assert life.live() == [("A", 1, "drafted")]
+        (goodwill,) = life.drafts()
+    (claim,) = [c for c in life.claims() if c["status"] == "drafted"]
+    assert (claim["order_id"], claim["language"]) == (ORDER, expected.language)
+    body = goodwill.get_content()
+    assert ORDER in body and KETTLE in body and expected.two_days in body and expected.thursday_19 in body
+    assert not any(citation in body for citation in CITATIONS)  # a goodwill request cites no law
+    (row,) = life.orders(date(2026, 11, 30))
+    assert (row["marketplace"], row["verdict"], row["days_late"], row["arrival"]) == \
+        (expected.mail.domain, "late", 2, "delivered")
+
+
+@marketplaces()
+def test_elsewhere_an_order_in_two_parcels_claims_the_one_that_never_came_citing_the_countrys_law(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, expected: Expected
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, expected.mail)
+    life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 8, (MUG,), promise=date(2026, 11, 20))
+    life.mail("delivered", date(2026, 11, 19), 14, (KETTLE,))
+    for day in days(date(2026, 11, 17), date(2026, 11, 22)):
+        life.sync(day)
+        assert life.live() == []  # Friday's parcel: not before the next working day
+    rows = life.orders(date(2026, 11, 22))
+    assert [(r["shipment"], r["verdict"], r["items"]) for r in rows] == [
+        ("1", "on_time", [KETTLE]), ("2", "overdue", [MUG])]
+    life.sync(date(2026, 11, 23))
+    (question,) = life.claims()
+    assert (question["shipment"], question["track"], question["step"], question["status"], question["language"]) \
+        == ("2", "B", 1, "drafted", expected.language)
+    (draft,) = life.drafts()
+    body = draft.get_content()
+    assert ORDER in body and MUG in body and KETTLE not in body
+    life.send_draft("")  # the user sends it; no answer comes
+    for day in days(date(2026, 11, 24), date(2026, 12, 1)):
+        life.sync(day)
+    assert [(c["shipment"], c["track"], c["step"], c["status"]) for c in life.claims()] == [
+        ("2", "B", 1, "sent"), ("2", "B", 2, "drafted")]
+    (formal,) = life.drafts()
+    body = formal.get_content()
+    assert MUG in body and KETTLE not in body
+    if expected.law is None:
+        assert not any(citation in body for citation in CITATIONS)
+    else:
+        assert expected.law in body
+        assert [c for c in CITATIONS if c in body] == [c for c in CITATIONS if c in expected.law]
+
+
+@marketplaces("pickup_ready")
+def test_elsewhere_a_parcel_waiting_at_a_locker_is_never_escalated(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, expected: Expected
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, expected.mail)
+    life.mail("shipped", date(2026, 11, 16), 8, (KETTLE,), promise=date(2026, 11, 18))
+    life.mail("pickup_ready", date(2026, 11, 19), 10, (KETTLE,))  # a day late, in the locker, never collected
+    for day in days(date(2026, 11, 16), date(2026, 12, 4)):
+        life.sync(day)
+        assert all(track == "A" for track, _, _ in life.live())
+    assert life.live() == [("A", 1, "drafted")]
+    (claim,) = life.claims()
+    assert claim["language"] == expected.language
+    (row,) = life.orders(date(2026, 12, 4))
+    assert (row["verdict"], row["arrival"], row["arrived_on"], row["days_late"]) == \
+        ("late", "pickup_ready", "2026-11-19", 1)
