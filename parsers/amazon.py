@@ -190,10 +190,10 @@ def _segment(lines: list[str], index: int, end: int) -> tuple[str, str]:
 
 
 class Reader:
-    def __init__(self, mail: Mail, language: str, zone: ZoneInfo) -> None:
+    def __init__(self, mail: Mail, language: str, zone: ZoneInfo, month_first: bool = False) -> None:
         self.mail = mail
         self.p = phrases(language)
-        self.dates = date_reader(language)
+        self.dates = date_reader(language, month_first)
         self.lines = _lines(mail.text)
         self.reference = local_date(mail.sent_at, zone)
         self.fallback_year: int | None = None
@@ -412,7 +412,7 @@ def _split(reader: Reader, ids: tuple[str, ...]) -> list[Part] | None:
 
 def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, kind: EventKind,
            rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
-    reader = Reader(mail, language, zone)
+    reader = Reader(mail, language, zone, marketplace.month_first)
     if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail))):
         found, notes = [], [f"kind from {rule}", f"{len(parts)} orders or shipments"]
         for part in parts:

@@ -74,9 +74,10 @@ class Found:
 
 
 class DateReader:
-    """Finds date mentions in one language's text."""
+    """Finds date mentions in one language's text. Numeric dates (19/11/2026) follow the marketplace's order,
+    not the language's: amazon.com writes 11/19/2026, amazon.co.uk 19/11/2026."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, month_first: bool = False) -> None:
         self.language = language
         self.phrases: Phrases = phrases(language)
         n = names(language)
@@ -104,7 +105,7 @@ class DateReader:
         before, after = (r"(?<!\w)", r"(?!\w)") if self.phrases.word_boundaries else ("", "")
         self.relative_pattern = re.compile(rf"{before}(?P<rel>{rel}){after}", re.I) if rel else None
         self.weekday_alone = re.compile(rf"{before}(?P<wd>{n.weekday_pattern}){after}", re.I)
-        self.month_first = language == "en"
+        self.month_first = month_first
 
     def find(self, text: str) -> list[Found]:
         """Every date mention, in order, longest first where they overlap."""
@@ -148,15 +149,17 @@ class DateReader:
         else:
             a, b = int(groups["a"]), int(groups["b"])
             month, day = (a, b) if self.month_first else (b, a)
+            if month > 12 >= day:  # the other order is the only possible one: 19/11 is never the 11th of month 19
+                month, day = day, month
         if month is None or not 1 <= month <= 12 or not 1 <= day <= 31:
             return None
         return Found(m.start(), m.end(), day, month, year, weekday)
 
 
 @cache
-def date_reader(language: str) -> DateReader:
-    """One reader per language: its patterns are compiled once."""
-    return DateReader(language)
+def date_reader(language: str, month_first: bool = False) -> DateReader:
+    """One reader per language and numeric order: its patterns are compiled once."""
+    return DateReader(language, month_first)
 
 
 def resolve(found: Found, reference: date | None) -> date | None:

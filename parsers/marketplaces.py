@@ -16,13 +16,15 @@ class Marketplace:
     country: str  # ISO 3166 code: which consumer law applies
     languages: tuple[str, ...]
     zone: ZoneInfo
+    month_first: bool = False  # numeric dates read 11/19/2026 (amazon.com), not 19/11/2026
 
 
 @cache
 def all_marketplaces() -> dict[str, Marketplace]:
     data = tomllib.loads((files("parsers") / "data" / "marketplaces.toml").read_text(encoding="utf-8"))
     return {
-        domain: Marketplace(domain, entry["country"], tuple(entry["languages"]), ZoneInfo(entry["zone"]))
+        domain: Marketplace(domain, entry["country"], tuple(entry["languages"]), ZoneInfo(entry["zone"]),
+                            entry.get("month_first", False))
         for domain, entry in data["marketplace"].items()
     }
 

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from parsers import parse
 from parsers.amazon import Reader
+from parsers.dates import DateReader
 from parsers.mime import Mail
 from parsers.model import DateWindow
 
@@ -33,6 +35,12 @@ THU = DateWindow.on(date(2026, 12, 3))
     ("de", "Ankunft morgen", DateWindow.on(date(2026, 12, 2))),
     ("it", "Arriverà: giovedì 3 dicembre", THU),
     ("it", "Arrivo previsto: giovedì 3 dicembre", THU),
+    ("it", "Arriverà: giovedì 03 dicembre", THU),  # the day zero-padded, as amazon.it writes it
+    ("it", "Arriverà tra giovedì 3 dicembre e venerdì 4 dicembre", DateWindow(date(2026, 12, 3), date(2026, 12, 4))),
+    ("es", "Entrega: entre jueves, 3 de diciembre y viernes, 4 de diciembre",
+     DateWindow(date(2026, 12, 3), date(2026, 12, 4))),
+    ("fr", "Arrivée : entre jeudi 3 décembre et vendredi 4 décembre",
+     DateWindow(date(2026, 12, 3), date(2026, 12, 4))),
     ("es", "Llega el jueves", THU),
     ("es", "Llegada prevista: jueves, 3 de diciembre", THU),
     ("nl", "Verwachte bezorgdatum: donderdag 3 december", THU),
@@ -56,3 +64,22 @@ def test_the_promise_is_read(language: str, text: str, expected: DateWindow) -> 
 def test_no_promise_is_invented(text: str) -> None:
     mail = Mail("id", "subject", "shipment-tracking@amazon.com", SENT, text, "")
     assert Reader(mail, "en", ZoneInfo("Europe/Paris")).promise() is None
+
+
+@pytest.mark.parametrize(("domain", "text"), [
+    ("amazon.com", "Shipped: x\r\n\r\nArriving: 12/03/2026\r\nOrder # "),  # amazon.com: month first
+    ("amazon.co.uk", "Dispatched: x\r\n\r\nArriving: 03/12/2026\r\nOrder # "),  # English, but day first
+    ("amazon.co.uk", "Dispatched: x\r\n\r\nArriving: 3.12.2026\r\nOrder # "),
+    ("amazon.it", "Spedito: x\r\n\r\nArriverà: 03/12/2026\r\nOrdine n. "),
+])
+def test_numeric_dates_follow_the_marketplaces_order_not_the_language(domain: str, text: str) -> None:
+    raw = (f"From: <shipment-tracking@{domain}>\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <n@example.com>"
+           f"\r\nContent-Type: text/plain; charset=utf-8\r\nSubject: {text}123-1234567-1234567\r\n")
+    (event,) = parse(raw.encode()).events
+    assert event.promise == THU
+
+
+@pytest.mark.parametrize(("month_first", "text"), [(True, "19/11/2026"), (False, "11/19/2026")])
+def test_a_numeric_date_possible_in_one_order_only_is_read_in_that_order(month_first: bool, text: str) -> None:
+    (found,) = DateReader("en", month_first).find(text)
+    assert (found.day, found.month) == (19, 11)
