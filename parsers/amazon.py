@@ -74,21 +74,35 @@ def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
     statements = body_statements(mail, p)
     delayed = any(_states(line, ph, p, 2) for line in statements for ph in p.body.get("delayed", ())
                   if ph in line)
-    for kind in KIND_ORDER:
-        pattern = p.subject.get(kind)
-        if pattern is not None and pattern.search(mail.subject):
-            if kind == "shipped" and delayed:
-                return EventKind.DELAYED, "body: delay wording in a shipment email"
-            return EventKind(kind), f"subject: {kind}"
+    if (kind := _subject_kind(mail.subject, p)) is not None:
+        if kind == "shipped" and delayed:
+            return EventKind.DELAYED, "body: delay wording in a shipment email"
+        return EventKind(kind), f"subject: {kind}"
     for heading in mail.headings:
         if (kind_ := _stated_kind([heading.lower()], p, 1)) is not None:
             return kind_, f"heading: {kind_.value}"
     if (kind_ := _stated_kind(statements, p, 2)) is not None:
         return kind_, f"body: {kind_.value}"
+    # The subject follows the account's language setting, the text need not (DOMAIN.md §4.1: amazon.es and
+    # amazon.fr shipments "has been dispatched!" above text in Spanish or French): another language's subject.
+    for other in sorted(languages(), key=lambda lang: (lang != "en", lang)):
+        if other != p.language and (kind := _subject_kind(mail.subject, phrases(other))) is not None:
+            if kind == "shipped" and delayed:
+                return EventKind.DELAYED, "body: delay wording in a shipment email"
+            return EventKind(kind), f"subject ({other}): {kind}"
     subject = mail.subject.lower()
     if any(word in subject for word in p.ignore):
         return None, "Amazon email that is not about a shipment (marketing, account or review)"
     return None, "Amazon email with no order, shipment or delivery wording"
+
+
+def _subject_kind(subject: str, p: Phrases) -> str | None:
+    """The kind a subject states in `p`'s words, the most telling kind first (KIND_ORDER)."""
+    for kind in KIND_ORDER:
+        pattern = p.subject.get(kind)
+        if pattern is not None and pattern.search(subject):
+            return kind
+    return None
 
 
 def body_statements(mail: Mail, p: Phrases) -> list[str]:

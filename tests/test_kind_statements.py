@@ -94,3 +94,28 @@ def test_order_ids_come_from_text_not_from_recommendation_links() -> None:
             'pd_te_s_rp_im%2F143-4316046-7858437&H=x"><img alt="Kettle"></a>')
     result = parse(_email("amazon.com", "Hi Alex, your package has shipped and is on its way.", html))
     assert result.events[0].order_ids == ("112-1234567-7654321",)
+
+
+@pytest.mark.parametrize(("domain", "subject", "text", "language"), [
+    ("amazon.es", 'Your Amazon.es order of "Hervidor eléctrico 1,7 L" has been dispatched!',
+     "Hola Alex,\nEntrega: jueves, 3 de diciembre\nPedido n.º 405-1234567-7654321\n", "es"),
+    ("amazon.fr", 'Dispatched: "Bouilloire électrique 1,7 L"',
+     "Bonjour Alex,\nArrivée : jeudi 3 décembre\nCommande n° 405-1234567-7654321\n", "fr"),
+    ("amazon.it", "Spedito: “Bollitore elettrico 1,7 L”",
+     "Hi Alex,\nArriving: Thursday, 3 December\nOrder # 405-1234567-7654321\n", "en"),
+])
+def test_a_subject_in_the_accounts_language_over_text_in_another_still_states_the_kind(
+    domain: str, subject: str, text: str, language: str
+) -> None:
+    """The subject follows the account's language setting, the text may not (DOMAIN.md §4.1: amazon.es
+    shipments "has been dispatched!"): the kind comes from the subject, the promise from the text's language."""
+    raw = _email(domain, text).replace(b"Subject: Amazon", f"Subject: {subject}".encode())
+    (event,) = parse(raw).events
+    assert (event.kind, event.language, event.order_ids) == (EventKind.SHIPPED, language, ("405-1234567-7654321",))
+    assert event.promise is not None and event.promise.end.isoformat() == "2026-12-03"
+
+
+def test_a_foreign_subject_that_states_no_shipment_makes_none() -> None:
+    raw = _email("amazon.es", "Hola Alex,\nTenemos ofertas para ti esta semana.\n")
+    raw = raw.replace(b"Subject: Amazon", b"Subject: Deals picked for you")
+    assert parse(raw).status is Status.IGNORED
