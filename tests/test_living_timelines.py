@@ -28,7 +28,21 @@ from daemon.cli import main
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
-from tests.timeline_mail import CA, CA_FR, DE, EN, ES, FR, IT, NL, US, Language, amazon_mail
+from tests.timeline_mail import (
+    CA,
+    CA_FR,
+    DE,
+    EN,
+    ES,
+    FR,
+    IT,
+    IT_BY_ORDER,
+    NL,
+    US,
+    US_BY_ORDER,
+    Language,
+    amazon_mail,
+)
 
 DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
 ORDER = "171-4402913-5518372"
@@ -453,3 +467,38 @@ def test_elsewhere_a_parcel_waiting_at_a_locker_is_never_escalated(
     (row,) = life.orders(date(2026, 12, 4))
     assert (row["verdict"], row["arrival"], row["arrived_on"], row["days_late"]) == \
         ("late", "pickup_ready", "2026-11-19", 1)
+
+
+@pytest.mark.parametrize("mail", [US_BY_ORDER, IT_BY_ORDER], ids=["amazon.com", "amazon.it"])
+def test_elsewhere_a_delivery_email_naming_only_the_order_closes_its_only_parcel(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, mail: Language
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, mail)
+    life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
+    for day in days(date(2026, 11, 17), date(2026, 11, 26)):
+        if day == date(2026, 11, 21):  # "Delivered: Your Amazon.com order #...", "1 item": two days late
+            life.mail("delivered", day, 15, ())
+        life.sync(day, 18)
+        assert [track for track, _, _ in life.live()] == (
+            [] if day < date(2026, 11, 20) else ["B"] if day == date(2026, 11, 20) else ["A"])
+    (row,) = life.orders(date(2026, 11, 26))
+    assert (row["verdict"], row["days_late"], row["arrived_on"], row["ambiguous"]) == ("late", 2, "2026-11-21", None)
+
+
+@pytest.mark.parametrize("mail", [US, CA], ids=["amazon.com", "amazon.ca"])
+def test_elsewhere_a_delivery_update_running_late_moves_the_question_to_the_new_date(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, mail: Language
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, mail)
+    life.mail("shipped", date(2026, 11, 13), 8, (KETTLE,), promise=date(2026, 11, 17))
+    # "Delivery update: ..." / "running late" / "Now expected Friday, November 20" (corpus 006's shape)
+    life.mail("delayed", date(2026, 11, 16), 18, (KETTLE,), promise=date(2026, 11, 20))
+    for day in days(date(2026, 11, 13), date(2026, 11, 22)):
+        life.sync(day)
+        assert life.live() == []  # not before the first working day after the announced Friday
+    (row,) = life.orders(date(2026, 11, 22))
+    assert (row["promised_end"], row["expected_end"], row["verdict"]) == ("2026-11-17", "2026-11-20", "overdue")
+    life.sync(date(2026, 11, 23))
+    assert life.live() == [("B", 1, "drafted")]
+    (question,) = life.drafts()
+    assert "Tuesday, November 17, 2026" in question.get_content()  # the first promise is the one that counts

@@ -29,7 +29,7 @@ class Language:
     months: tuple[str, ...]
     date_format: str  # with {weekday}, {day}, {month}
     order_label: str
-    subjects: dict[str, str]  # kind -> subject, with {item} (and {place}, {until} for a pickup notice)
+    subjects: dict[str, str]  # kind -> subject, with {item} or {order} (and {place}, {until} for a pickup notice)
     bodies: dict[str, str]  # kind -> the sentence that says what happened
     promise_label: dict[str, str]  # kind -> the words before the date
     zone: str = "Europe/Paris"  # the recipient's zone (rules.timezone)
@@ -166,6 +166,13 @@ NL = Language(
     promise_label={"shipped": "Verwachte bezorgdatum: "},
     senders={"ordered": "auto-bevestiging", "shipped": "verzending-volgen", "delivered": "update-bestelling"},
 )
+# The older templates, still in mailboxes: the subject names the order, a delivery notice lists no item ("1 item").
+# DOMAIN.md §4.2 and the corpus (amazon.com, amazon.it).
+US_BY_ORDER = replace(US, subjects={**US.subjects, "shipped": 'Your Amazon.com order of "{item}" has shipped!',
+                                    "delivered": "Delivered: Your Amazon.com order #{order}"})
+IT_BY_ORDER = replace(IT, subjects={**IT.subjects,
+                                    "shipped": "Il tuo ordine Amazon.it n. {order} di 1 articolo è stato spedito",
+                                    "delivered": "Consegna effettuata: Il tuo ordine Amazon.it #{order}"})
 MARKETPLACES = {"amazon.it": IT, "amazon.es": ES, "amazon.com": US, "amazon.ca": CA, "amazon.ca/fr": CA_FR,
                 "amazon.nl": NL}
 
@@ -201,8 +208,8 @@ def amazon_mail(language: Language, kind: str, order: str, sent: datetime, items
     message["Date"] = format_datetime(sent)
     message["From"] = f'"{language.brand}" <{language.sender(kind)}>'
     message["To"] = "camille.test@gmail.com"
-    message["Subject"] = language.subjects[kind].format(item=items[0] if items else "", place=language.place,
-                                                        until=until)
+    message["Subject"] = language.subjects[kind].format(item=items[0] if items else "", order=order,
+                                                        place=language.place, until=until)
     message["Message-ID"] = f"<0102{next(_serial):010d}-{kind}@eu-west-1.amazonses.com>"
     message.set_content("\n\n".join(lines) + "\n")
     html = "".join(f"<p>{escape(line)}</p>" for line in lines)
