@@ -119,3 +119,18 @@ def test_a_foreign_subject_that_states_no_shipment_makes_none() -> None:
     raw = _email("amazon.es", "Hola Alex,\nTenemos ofertas para ti esta semana.\n")
     raw = raw.replace(b"Subject: Amazon", b"Subject: Deals picked for you")
     assert parse(raw).status is Status.IGNORED
+
+
+@pytest.mark.parametrize(("domain", "subject", "text"), [
+    # Amazon Hub lockers (HA Mail and Packages: "(You have a package to pick up)(.*)(\\d{6})", corpus 007)
+    ("amazon.com", "You have a package to pick up at the Maple Hub - 482913",
+     "Enter code 482913 at the Maple Hub to collect it.\n"),
+    ("amazon.it", "Il tuo pacco è pronto al ritiro", "Ciao Alex,\nlo trovi presso Amazon Locker - Centrale.\n"),
+    ("amazon.it", "Aggiornamento: “Bollitore”", "Ciao Alex,\nil pacco è disponibile per il ritiro da oggi.\n"),
+    ("amazon.es", "Tu paquete está listo para su recogida", "Hola Alex,\nte espera en Amazon Locker - Sol.\n"),
+    ("amazon.es", "Actualización: «Hervidor»", "Hola Alex,\ntu paquete está disponible para recoger desde hoy.\n"),
+])
+def test_a_parcel_waiting_for_its_buyer_is_recognised_in_each_wording(domain: str, subject: str, text: str) -> None:
+    raw = _email(domain, text + "Order 405-1234567-7654321\n")
+    raw = raw.replace(b"Subject: Amazon", f"Subject: {subject}".encode())
+    assert [e.kind for e in parse(raw).events] == [EventKind.PICKUP_READY]

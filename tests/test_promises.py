@@ -43,7 +43,12 @@ THU = DateWindow.on(date(2026, 12, 3))
      DateWindow(date(2026, 12, 3), date(2026, 12, 4))),
     ("es", "Llega el jueves", THU),
     ("es", "Llegada prevista: jueves, 3 de diciembre", THU),
+    ("it", "Ora previsto giovedì 3 dicembre", THU),  # a delay notice's new date
+    ("es", "Ahora prevista para el jueves, 3 de diciembre", THU),
+    ("es", "Llegada: jueves, 3 de diciembre", THU),
     ("nl", "Verwachte bezorgdatum: donderdag 3 december", THU),
+    ("nl", "Bezorgd tussen donderdag 3 december en vrijdag 4 december",
+     DateWindow(date(2026, 12, 3), date(2026, 12, 4))),
     ("pl", "Dostawa: czwartek, 3 grudnia", THU),
     ("sv", "Ankommer: torsdag 3 december", THU),
     ("pt", "Chegará: quinta-feira, 3 de dezembro", THU),
