@@ -37,6 +37,7 @@ from tests.timeline_mail import (
     FR,
     IT,
     IT_BY_ORDER,
+    JP,
     NL,
     US,
     US_BY_ORDER,
@@ -368,6 +369,7 @@ class Expected:
     two_days: str
     thursday_19: str
     law: str | None
+    first_working_day: date = date(2026, 11, 23)  # after Friday 20 November 2026
 
 
 ELSEWHERE = [
@@ -377,6 +379,9 @@ ELSEWHERE = [
     Expected(CA, "en", "2 days", "Thursday, November 19, 2026", "Québec (CQLR c. P-40.1)"),
     Expected(CA_FR, "fr", "2 jours", "jeudi 19 novembre 2026", "Québec (RLRQ, c. P-40.1)"),
     Expected(NL, "en", "2 days", "Thursday 19 November 2026", "Article 18 of Directive 2011/83/EU"),
+    # No Japanese letters: English ones, with no law (Japan has no termination ladder in law.toml). Monday 23
+    # November is Labour Thanksgiving Day there.
+    Expected(JP, "en", "2 days", "Thursday 19 November 2026", None, date(2026, 11, 24)),
 ]
 # Any of these in a letter for a country whose law it is not is a wrong citation.
 CITATIONS = ("Code de la consommation", "Consumer Rights Act", "BGB", "Codice del consumo", "66 bis", "2011/83",
@@ -423,13 +428,14 @@ def test_elsewhere_an_order_in_two_parcels_claims_the_one_that_never_came_citing
     life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
     life.mail("shipped", date(2026, 11, 18), 8, (MUG,), promise=date(2026, 11, 20))
     life.mail("delivered", date(2026, 11, 19), 14, (KETTLE,))
-    for day in days(date(2026, 11, 17), date(2026, 11, 22)):
+    before = date.fromordinal(expected.first_working_day.toordinal() - 1)
+    for day in days(date(2026, 11, 17), before):
         life.sync(day)
         assert life.live() == []  # Friday's parcel: not before the next working day
-    rows = life.orders(date(2026, 11, 22))
+    rows = life.orders(before)
     assert [(r["shipment"], r["verdict"], r["items"]) for r in rows] == [
         ("1", "on_time", [KETTLE]), ("2", "overdue", [MUG])]
-    life.sync(date(2026, 11, 23))
+    life.sync(expected.first_working_day)
     (question,) = life.claims()
     assert (question["shipment"], question["track"], question["step"], question["status"], question["language"]) \
         == ("2", "B", 1, "drafted", expected.language)
@@ -437,7 +443,7 @@ def test_elsewhere_an_order_in_two_parcels_claims_the_one_that_never_came_citing
     body = draft.get_content()
     assert ORDER in body and MUG in body and KETTLE not in body
     life.send_draft("")  # the user sends it; no answer comes
-    for day in days(date(2026, 11, 24), date(2026, 12, 1)):
+    for day in days(date.fromordinal(expected.first_working_day.toordinal() + 1), date(2026, 12, 1)):
         life.sync(day)
     assert [(c["shipment"], c["track"], c["step"], c["status"]) for c in life.claims()] == [
         ("2", "B", 1, "sent"), ("2", "B", 2, "drafted")]
@@ -502,3 +508,25 @@ def test_elsewhere_a_delivery_update_running_late_moves_the_question_to_the_new_
     assert life.live() == [("B", 1, "drafted")]
     (question,) = life.drafts()
     assert "Tuesday, November 17, 2026" in question.get_content()  # the first promise is the one that counts
+
+
+@pytest.mark.parametrize(("mail", "promise", "holiday"), [
+    (US, date(2026, 11, 25), date(2026, 11, 26)),  # Thanksgiving
+    (IT, date(2026, 12, 7), date(2026, 12, 8)),  # Immacolata Concezione
+    (ES, date(2026, 12, 7), date(2026, 12, 8)),  # Inmaculada Concepción
+], ids=["amazon.com", "amazon.it", "amazon.es"])
+def test_elsewhere_the_question_waits_for_a_working_day_of_the_marketplaces_country(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, mail: Language, promise: date, holiday: date
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, mail)
+    life.mail("shipped", date.fromordinal(promise.toordinal() - 2), 8, (KETTLE,), promise=promise)
+    for day in days(date.fromordinal(promise.toordinal() - 2), holiday):
+        life.sync(day, 18)
+        assert life.live() == []  # the day after the promise is a public holiday there: nobody reads it
+    (row,) = life.orders(holiday, 18)
+    after = date.fromordinal(holiday.toordinal() + 1)
+    assert f"step 1 due {after.strftime('%a')} {after.day} {after.strftime('%b')} 12:00" in row["reason"]
+    life.sync(after, 11, 59)
+    assert life.live() == []
+    life.sync(after, 12, 30)
+    assert life.live() == [("B", 1, "drafted")]

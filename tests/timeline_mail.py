@@ -166,6 +166,22 @@ NL = Language(
     promise_label={"shipped": "Verwachte bezorgdatum: "},
     senders={"ordered": "auto-bevestiging", "shipped": "verzending-volgen", "delivered": "update-bestelling"},
 )
+# No source at hand documents amazon.co.jp's mail: its wording here is the parser's own phrase data (ja.toml) and
+# its dates the common Japanese form, "11月19日(木)". Letters have no Japanese: they are written in English.
+JP = Language(
+    domain="amazon.co.jp", brand="Amazon.co.jp", greeting="カミーユ様", zone="Asia/Tokyo",
+    weekdays=("月", "火", "水", "木", "金", "土", "日"),
+    months=tuple(f"{n}月" for n in range(1, 13)),
+    date_format="{month}{day}日({weekday})",
+    order_label="注文番号: {order}",
+    subjects={"shipped": "発送済み: 「{item}」", "delivered": "配達済み: 「{item}」",
+              "pickup_ready": "受け取り可能: {place}"},
+    bodies={"shipped": "ご注文の商品を発送しました。", "delivered": "お客様の商品を配達しました。",
+            "pickup_ready": "お荷物は{place}で受け取り可能です。{until}までにお受け取りください。"},
+    promise_label={"shipped": "お届け予定日:"},
+    senders={"shipped": "shipment-tracking", "delivered": "order-update", "pickup_ready": "order-update"},
+    date_below_label=True, place="Amazonロッカー - 新宿駅",
+)
 # The older templates, still in mailboxes: the subject names the order, a delivery notice lists no item ("1 item").
 # DOMAIN.md §4.2 and the corpus (amazon.com, amazon.it).
 US_BY_ORDER = replace(US, subjects={**US.subjects, "shipped": 'Your Amazon.com order of "{item}" has shipped!',
@@ -174,7 +190,8 @@ IT_BY_ORDER = replace(IT, subjects={**IT.subjects,
                                     "shipped": "Il tuo ordine Amazon.it n. {order} di 1 articolo è stato spedito",
                                     "delivered": "Consegna effettuata: Il tuo ordine Amazon.it #{order}"})
 MARKETPLACES = {"amazon.it": IT, "amazon.es": ES, "amazon.com": US, "amazon.ca": CA, "amazon.ca/fr": CA_FR,
-                "amazon.nl": NL}
+                "amazon.nl": NL,
+                "amazon.co.jp": JP}
 
 
 def written_date(language: Language, day: date) -> str:
