@@ -134,3 +134,13 @@ def test_a_parcel_waiting_for_its_buyer_is_recognised_in_each_wording(domain: st
     raw = _email(domain, text + "Order 405-1234567-7654321\n")
     raw = raw.replace(b"Subject: Amazon", f"Subject: {subject}".encode())
     assert [e.kind for e in parse(raw).events] == [EventKind.PICKUP_READY]
+
+
+@pytest.mark.parametrize(("domain", "subject", "kind"), [
+    ("amazon.it", "Ordine effettuato: “Bollitore elettrico”", EventKind.ORDERED),
+    ("amazon.es", "Tu paquete está en camino", EventKind.SHIPPED),
+    ("amazon.nl", "Bestelling geplaatst: “Waterkoker”", EventKind.ORDERED),
+])
+def test_the_other_marketplaces_subjects_state_their_kind(domain: str, subject: str, kind: EventKind) -> None:
+    raw = _email(domain, "Order 405-1234567-7654321\n").replace(b"Subject: Amazon", f"Subject: {subject}".encode())
+    assert [e.kind for e in parse(raw).events] == [kind]

@@ -44,6 +44,9 @@ THU = DateWindow.on(date(2026, 12, 3))
     ("es", "Llega el jueves", THU),
     ("es", "Llegada prevista: jueves, 3 de diciembre", THU),
     ("it", "Ora previsto giovedì 3 dicembre", THU),  # a delay notice's new date
+    ("it", "Consegna: giovedì 3 dicembre", THU),
+    ("it", "Arrivo: giovedì 3 dicembre", THU),
+    ("en", "Estimated delivery: Thursday, December 3", THU),
     ("es", "Ahora prevista para el jueves, 3 de diciembre", THU),
     ("es", "Llegada: jueves, 3 de diciembre", THU),
     ("nl", "Verwachte bezorgdatum: donderdag 3 december", THU),
