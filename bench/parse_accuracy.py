@@ -1,9 +1,11 @@
 """Scores `lateclaim parse --json` on the development corpus (../shared/corpus) against its manifest.
 
 Field by field: kind, order id (the manifest's id must be among those reported), promised start and end,
-delivery date; and the two costly errors, which must both stay at 0: wrong promises (a promise reported that
-differs from the manifest's: a claim on a promise never made) and false deliveries (a `delivered` event from
-an email that does not state a delivery: it closes a parcel that never came and kills a rightful claim).
+delivery date, items (every item the manifest lists is reported, and nothing else: the items tie a delivery
+notice to its parcel when an order comes in several); and the two costly errors, which must both stay at 0:
+wrong promises (a promise reported that differs from the manifest's: a claim on a promise never made) and false
+deliveries (a `delivered` event from an email that does not state a delivery: it closes a parcel that never
+came and kills a rightful claim).
 Prints a table per email and the totals.
 
     python bench/parse_accuracy.py [--corpus DIR] [--timezone TZ]
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_CANDIDATES = (ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus")  # main, worktree
-FIELDS = ("kind", "order_id", "promised_start", "promised_end", "delivered")
+FIELDS = ("kind", "order_id", "promised_start", "promised_end", "delivered", "items")
 
 
 def parse_all(files: list[Path], timezone: str | None) -> dict[str, dict[str, Any]]:
@@ -29,6 +32,18 @@ def parse_all(files: list[Path], timezone: str | None) -> dict[str, dict[str, An
         command += ["--timezone", timezone]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     return {Path(obj["file"]).name: obj for obj in map(json.loads, done.stdout.splitlines())}
+
+
+def _same_items(expected: list[str], got: list[str]) -> bool:
+    """The same titles, up to case, punctuation and truncation ("Logitech ERGO M575 Wireless..." is the title)."""
+    def key(title: str) -> str:
+        return re.sub(r"\W+", " ", title.casefold()).strip()
+
+    def matches(a: str, b: str) -> bool:
+        return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
+
+    want, have = [key(t) for t in expected], [key(t) for t in got]
+    return all(any(matches(w, h) for h in have) for w in want) and all(any(matches(h, w) for w in want) for h in have)
 
 
 def score(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, bool | None]:
@@ -42,6 +57,7 @@ def score(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, bool | Non
         "promised_start": event.get("promised_start") == expected["promised_start"],
         "promised_end": event.get("promised_end") == expected["promised_end"],
         "delivered": event.get("delivered_on") == expected["delivered_date"],
+        "items": _same_items(expected.get("items") or [], [i for e in events for i in e.get("items", [])]),
     }
     promised = event.get("promised_end")
     marks["wrong_promise"] = promised is not None and (
@@ -65,7 +81,8 @@ def main() -> int:
     results = parse_all(files, args.timezone)
     totals = dict.fromkeys((*FIELDS, "wrong_promise", "false_delivery"), 0)
     counted = dict.fromkeys(FIELDS, 0)
-    print(f"{'email':<28} {'conf':<6} {'kind':<5} {'order':<6} {'start':<6} {'end':<6} {'deliv':<6} errors")
+    print(f"{'email':<28} {'conf':<6} {'kind':<5} {'order':<6} {'start':<6} {'end':<6} {'deliv':<6} {'items':<6} "
+          "errors")
     for entry in manifest:
         name = Path(entry["file"]).name
         got = results.get(name, {"status": "missing", "events": []})

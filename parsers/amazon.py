@@ -32,6 +32,14 @@ NON_WORD = re.compile(r"\W+")
 COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|&copy;)\s*((?:19|20)\d\d)", re.I)
 SPACES = re.compile(r"\s+")
 ITEM_COUNT = re.compile(r"^\d+\s+[xX×]\s+(.+)$")
+ITEM_QUOTED = re.compile(r"^\d+\s+[\"“«„](.+)[\"”»“]$")  # 1 "Title", as older order confirmations list items
+SEPARATOR = re.compile(r"^[-=_*~]{5,}$")
+ITEM_TALLY = re.compile(r"^\d+\s+\S+$")  # "1 item", "2 articoli": how many, not which
+# The item a subject names: "Delivered: “Title”", "Shipped: "Title..." and 1 more item", "Versandt: „Title“".
+SUBJECT_ITEM = re.compile(r"[\"“«„「](.{3,}?)[\"”»“」]")
+# Kinds whose email is about one parcel: the item its subject names is that parcel's.
+ONE_PARCEL = (EventKind.SHIPPED, EventKind.OUT_FOR_DELIVERY, EventKind.DELIVERED, EventKind.DELAYED,
+              EventKind.PICKUP_READY, EventKind.ATTEMPTED)
 MAX_LINE = 2000
 SEGMENT = 200  # a promise's date follows its marker closely: no date search looks further
 # Kinds whose evidence is the sentence stating them (they carry no promise, or not one to quote).
@@ -213,6 +221,7 @@ class Reader:
         self.fallback_year: int | None = None
         self.notes: list[str] = []
         self._promises: list[tuple[int, Promise]] | None = None
+        self._numbered: set[str] | None = None
         if self.reference is None:
             years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html)
             self.fallback_year = mail.year_hint or (int(years[0]) if years else None)
@@ -365,17 +374,42 @@ class Reader:
             lower = line.lower()
             if lower.startswith(self.p.stop):
                 break
+            following = self.lines[index + 1].lower() if index + 1 < len(self.lines) else None
             title = None
             if line.startswith(("* ", "• ")):
                 title = line[2:].strip()
-            elif m := ITEM_COUNT.match(line):
+            elif m := ITEM_COUNT.match(line) or ITEM_QUOTED.match(line):
                 title = m.group(1).strip()
-            elif (index + 1 < len(self.lines) and self.lines[index + 1].lower().startswith(sellers)
-                  and not lower.startswith(sellers) and facts.amount(line) is None):
-                title = line  # the classic layout: a title, then "Sold by ..." on the next line
+            elif following is not None and following.startswith(self.p.quantity) and self._plain(line):
+                title = line  # a title, then "Quantity: 1" on the next line
+            elif (following is not None and following.startswith(sellers) and not lower.startswith(sellers)
+                  and self._plain(line) and not any(i >= index - 3 for i in found.values())):
+                title = line  # the classic layout: a title, then "Sold by ..." (not its stock status, below one)
+            elif (following is not None and SEPARATOR.match(following) and index > 0
+                  and self.lines[index - 1] in self._order_number_lines() and self._plain(line)):
+                title = line  # a delivery update's layout: "Order #...", the title alone, then the closing rule
             if title and not title.lower().startswith(("http", "<http")) and len(title) > 2:
                 found.setdefault(title, index)
         return [(index, title) for title, index in found.items()]
+
+    def _plain(self, line: str) -> bool:
+        """A line that can be a title: no amount, link, date, label ("Quantity: 1") or rule."""
+        lower = line.lower()
+        return (facts.amount(line) is None and not LINK.search(lower) and not SEPARATOR.match(line)
+                and not lower.startswith(self.p.quantity) and not ITEM_TALLY.match(line) and not self.dates.find(line)
+                and len(line) > 2)
+
+    def _order_number_lines(self) -> set[str]:
+        """The lines that hold an order number and little else ("Order #123-1234567-1234567")."""
+        if self._numbered is None:
+            self._numbered = {self.lines[i] for i, _ in self.order_lines() if len(self.lines[i]) <= 40}
+        return self._numbered
+
+    def subject_items(self) -> tuple[str, ...]:
+        """The item the subject names between quotation marks, without the ellipsis of a cut title."""
+        found = SUBJECT_ITEM.search(self.mail.subject)
+        title = found.group(1).strip().rstrip(".…").strip() if found else ""
+        return (title,) if len(title) > 2 and ORDER_TAIL.search(title) is None else ()
 
     def items(self, start: int = 0, end: int | None = None) -> tuple[str, ...]:
         return tuple(title for _, title in self.item_lines(start, end))
@@ -489,6 +523,10 @@ def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind, titles: li
         items = facts.image_titles(reader.mail.html, p)
         if items:
             notes.append("items read from image alt texts")
+    if not items and lines is None and kind in ONE_PARCEL:
+        items = reader.subject_items()
+        if items:
+            notes.append("item read from the subject")
     sellers, senders = facts.names(text, p, "seller"), facts.names(text, p, "fulfilled_by")
     for fact, found in (("sellers", sellers), ("senders", senders)):
         if len(found) > 1:

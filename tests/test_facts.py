@@ -109,3 +109,25 @@ def test_the_order_total_is_the_most_specific_total_stated() -> None:
     text = "We've shipped your item.\n* Kettle\n$10.00\nTotal before tax: $10.00\nOrder Total: $10.80"
     [event] = parse(_email("en", "Amazon", text)).events
     assert event.total is not None and event.total.amount == "$10.80"
+
+
+@pytest.mark.parametrize(("language", "subject", "text", "items"), [
+    # The subject alone names it: a delivery notice listing no item (the "1 item" tally is no title)
+    ("en", 'Delivered: "Electric Kettle 1.7 L, Stainless..."', "Your package has been delivered!\n1 item",
+     ["Electric Kettle 1.7 L, Stainless"]),
+    ("it", "Consegna effettuata: “Bollitore elettrico”", "Il tuo pacco è stato consegnato.", ["Bollitore elettrico"]),
+    ("ja", "配達済み: 「ステンレス水筒」", "お客様の荷物を配達しました。", ["ステンレス水筒"]),
+    # A title with its quantity below it, as newer mail lists items
+    ("es", "Enviado: «Hervidor»", "Tu paquete ha sido enviado.\nHervidor eléctrico 1,7 L\nCantidad: 1\n"
+     "Taza de cerámica\nCantidad: 2", ["Hervidor eléctrico 1,7 L", "Taza de cerámica"]),
+    # 1 "Title", then its format, stock and seller (an older order confirmation: "En stock" is no title)
+    ("fr", "Amazon.fr : votre commande", 'Merci de votre commande.\n1 "Recettes du marché"\nBroché; EUR 9,41\n'
+     "En stock\nVendu par : Amazon EU S.a.r.L.", ["Recettes du marché"]),
+    # A delay notice: the order number, the title alone, then the closing rule
+    ("en", "Delivery update: your package is running late", "Your package is running late.\n"
+     "Order #123-7654321-7654321\nErgonomic Wireless Trackball Mouse\n--------------------\nDo not reply.",
+     ["Ergonomic Wireless Trackball Mouse"]),
+])
+def test_the_items_are_read_from_each_layout(language: str, subject: str, text: str, items: list[str]) -> None:
+    (event,) = parse(_email(language, subject, text)).events
+    assert list(event.items) == items
