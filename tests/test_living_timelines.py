@@ -536,3 +536,19 @@ def test_elsewhere_the_question_waits_for_a_working_day_of_the_marketplaces_coun
     assert life.live() == []
     life.sync(after, 12, 30)
     assert life.live() == [("B", 1, "drafted")]
+
+
+@pytest.mark.parametrize("mail", [US, IT, ES, JP], ids=["amazon.com", "amazon.it", "amazon.es", "amazon.co.jp"])
+def test_elsewhere_a_delivery_notice_naming_its_item_only_in_the_subject_closes_that_parcel_alone(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path, mail: Language
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, mail)
+    life.mail("shipped", date(2026, 11, 17), 8, (KETTLE,), promise=date(2026, 11, 19))
+    life.mail("shipped", date(2026, 11, 18), 8, (MUG,), promise=date(2026, 11, 19))
+    # 'Delivered: "Electric Kettle..."' over a body that lists no item: the subject says which parcel came
+    life.dovecot.deliver(life.user, amazon_mail(mail, "delivered", ORDER, life.moment(date(2026, 11, 19), 14),
+                                                (KETTLE,), listed=False))
+    life.sync(date(2026, 11, 22))
+    rows = life.orders(date(2026, 11, 22))
+    assert [(r["items"], r["verdict"], r["ambiguous"]) for r in rows] == [
+        ([KETTLE], "on_time", None), ([MUG], "overdue", None)]

@@ -37,6 +37,7 @@ class Language:
     date_below_label: bool = False  # "Arriving:" on a line of its own, the date on the next, as real mail has it
     place: str = ""  # where a pickup notice says the parcel waits
     greeting: str = ""  # the first line of the body, as real mail opens ("Hi Camille,")
+    quantity: str = ""  # "Quantity: {n}" below each title, as newer mail lays items out; else "* title" bullets
 
     def sender(self, kind: str) -> str:
         return f"{self.senders.get(kind, 'shipment-tracking')}@{self.domain}"
@@ -108,7 +109,7 @@ IT = Language(
     promise_label={"shipped": "Arriverà:"},  # DOMAIN.md §4.3, the date on the line below
     senders={"ordered": "conferma-ordine", "shipped": "conferma-spedizione", "delivered": "order-update",
              "pickup_ready": "order-update"},
-    date_below_label=True, place="Amazon Hub Locker - Stazione Centrale",
+    date_below_label=True, place="Amazon Hub Locker - Stazione Centrale", quantity="Quantità: {n}",
 )
 ES = Language(
     domain="amazon.es", brand="Amazon.es", greeting="Hola Camille,", zone="Europe/Madrid",
@@ -125,7 +126,7 @@ ES = Language(
     promise_label={"shipped": "Entrega: "},  # DOMAIN.md §4.3, the date on the same line
     senders={"ordered": "auto-confirm", "shipped": "confirmar-envio", "delivered": "order-update",
              "pickup_ready": "order-update"},
-    place="Amazon Locker - Estación de Atocha",
+    place="Amazon Locker - Estación de Atocha", quantity="Cantidad: {n}",
 )
 US = Language(
     domain="amazon.com", brand="Amazon.com", greeting="Hi Camille,", zone="America/Los_Angeles",
@@ -144,10 +145,10 @@ US = Language(
     promise_label={"ordered": "Arriving:", "shipped": "Arriving:", "delayed": "Now expected "},
     senders={"ordered": "auto-confirm", "shipped": "shipment-tracking", "delivered": "order-update",
              "delayed": "order-update", "pickup_ready": "order-update"},
-    date_below_label=True, place="Amazon Hub Locker - Maple",
+    date_below_label=True, place="Amazon Hub Locker - Maple", quantity="Quantity: {n}",
 )
 CA = replace(US, domain="amazon.ca", brand="Amazon.ca", zone="America/Toronto",
-             place="Amazon Hub Locker - Bloor")
+             place="Amazon Hub Locker - Bloor", quantity="")
 # amazon.ca in French (marketplaces.toml: amazon.ca writes en and fr): amazon.fr's words, amazon.ca's addresses.
 CA_FR = replace(FR, domain="amazon.ca", brand="Amazon.ca", zone="America/Montreal", greeting="Bonjour Camille,",
                 senders={"ordered": "auto-confirm", "shipped": "shipment-tracking", "delivered": "order-update",
@@ -200,8 +201,9 @@ def written_date(language: Language, day: date) -> str:
 
 
 def amazon_mail(language: Language, kind: str, order: str, sent: datetime, items: tuple[str, ...],
-                promise: date | None = None) -> bytes:
-    """One Amazon email of `kind` about `items` of `order`, sent at `sent` (timezone-aware)."""
+                promise: date | None = None, listed: bool = True) -> bytes:
+    """One Amazon email of `kind` about `items` of `order`, sent at `sent` (timezone-aware); `listed=False`: the
+    subject names the first item, the body none (as delivery notices often do)."""
     # A parcel waits three days at a locker (Amazon's help pages): the pickup notice names the last one.
     until = written_date(language, date.fromordinal(sent.date().toordinal() + 3))
     lines = [language.greeting] if language.greeting else []
@@ -213,7 +215,8 @@ def amazon_mail(language: Language, kind: str, order: str, sent: datetime, items
         else:
             lines.append(label + written_date(language, promise))
     lines.append(language.order_label.format(order=order))
-    lines += [f"* {item}" for item in items]
+    for item in items if listed else ():
+        lines += [item, language.quantity.format(n=1)] if language.quantity else [f"* {item}"]
     lines.append(language.brand)
     message = EmailMessage()
     # As Gmail's receiving server records it: the hop it received the mail on, then its verdict.
