@@ -73,9 +73,11 @@ def uses_registered_post(marketplace: str) -> bool:
     return bool(_data()["marketplace"].get(marketplace, {}).get("registered", False))
 
 
-def path(marketplace: str, key: str = "path") -> str:
-    """The steps on the site, as one line: "Service client → ... → Chat ou e-mail"."""
-    return ARROW.join(_site(marketplace)[key])
+def path(marketplace: str, key: str = "path", language: str = "") -> str:
+    """The steps on the site, as one line: "Service client → ... → Chat ou e-mail". A site in several languages
+    (amazon.ca in English and French) shows the labels of the language the user reads it in."""
+    site = _site(marketplace)
+    return ARROW.join(site.get(language, {}).get(key) or site[key])
 
 
 def a_to_z_from(promise_end: date) -> date:
@@ -92,16 +94,19 @@ def guidance(s: Situation) -> list[str]:
 
     lines: list[str] = []
     if s.seller:
-        lines.append(say("seller", seller=s.seller, path=path(s.marketplace, "seller")))
+        lines.append(say("seller", seller=s.seller, path=path(s.marketplace, "seller", s.language)))
         if s.fulfilled_by_amazon:
-            lines.append(say("fulfilled", path=path(s.marketplace, "not_received" if s.track == "C" else "path")))
+            lines.append(say("fulfilled", path=path(s.marketplace, "not_received" if s.track == "C" else "path",
+                                                    s.language)))
         elif s.track in ("B", "C") and s.promise_end and s.today:
             start = a_to_z_from(s.promise_end)
             if s.today >= start:
-                lines.append(say("a_to_z", date=w.day(start, weekday=True), path=path(s.marketplace, "a_to_z")))
+                lines.append(say("a_to_z", date=w.day(start, weekday=True),
+                                 path=path(s.marketplace, "a_to_z", s.language)))
                 lines.append(say("a_to_z_text", order_id=s.order_id, promise_date=w.day(s.promise_end, weekday=True)))
     else:
-        lines.append(say("no_mailbox", path=path(s.marketplace, "not_received" if s.track == "C" else "path")))
+        lines.append(say("no_mailbox", path=path(s.marketplace, "not_received" if s.track == "C" else "path",
+                                                 s.language)))
     if s.track in ("B", "C") and s.step >= 2 and uses_registered_post(s.marketplace):
         lines.append(text["registered"])
     return lines

@@ -29,7 +29,7 @@ def test_every_marketplace_says_where_its_letters_go_in_every_language(marketpla
         note = draft_note(situation(marketplace, language, track=track, step=step))
         assert "$" not in note and "lateclaim" not in note.lower()
         assert note.rstrip().splitlines()[-1].startswith("✂")
-        assert path(marketplace, "not_received" if track == "C" else "path") in note
+        assert path(marketplace, "not_received" if track == "C" else "path", language) in note
     seller = retailer(marketplace)
     assert seller is not None and seller.address and seller.lines(language)[-1].isupper()
 
@@ -65,3 +65,10 @@ def test_the_formal_steps_remind_of_registered_post_where_the_country_uses_it() 
     assert any("recommandé" in line for line in guidance(situation(step=2)))
     assert not any("recommandé" in line for line in guidance(situation(step=1)))
     assert not any("recorded" in line for line in guidance(situation("amazon.com", "en", step=2)))
+
+
+def test_a_site_in_two_languages_gives_its_labels_in_the_letters_language() -> None:
+    french, english = draft_note(situation("amazon.ca", "fr")), draft_note(situation("amazon.ca", "en"))
+    assert "Où est ma commande ?" in french and "Where's my stuff?" not in french
+    assert "Where's my stuff?" in english
+    assert path("amazon.ca", "path", "de") == path("amazon.ca")  # no German labels: the site's own

@@ -415,6 +415,7 @@ def test_elsewhere_a_parcel_two_days_late_gets_the_goodwill_request_and_nothing_
     body = goodwill.get_content()
     assert ORDER in body and KETTLE in body and expected.two_days in body and expected.thursday_19 in body
     assert not any(citation in body for citation in CITATIONS)  # a goodwill request cites no law
+    assert expected.language == "en" or "Customer Service" not in body  # the note's site labels: its language
     (row,) = life.orders(date(2026, 11, 30))
     assert (row["marketplace"], row["verdict"], row["days_late"], row["arrival"]) == \
         (expected.mail.domain, "late", 2, "delivered")
