@@ -144,3 +144,11 @@ def test_a_parcel_waiting_for_its_buyer_is_recognised_in_each_wording(domain: st
 def test_the_other_marketplaces_subjects_state_their_kind(domain: str, subject: str, kind: EventKind) -> None:
     raw = _email(domain, "Order 405-1234567-7654321\n").replace(b"Subject: Amazon", f"Subject: {subject}".encode())
     assert [e.kind for e in parse(raw).events] == [kind]
+
+
+@pytest.mark.parametrize(("domain", "text"), [
+    ("amazon.es", "Hola Alex,\nTu pedido ha sido enviado.\n"),  # "pedido" is the order, not a tracker label
+    ("amazon.com.br", "Olá Alex,\nSeu pedido foi enviado.\n"),
+])
+def test_a_short_sentence_about_the_order_states_its_kind(domain: str, text: str) -> None:
+    assert [e.kind for e in parse(_email(domain, text)).events] == [EventKind.SHIPPED]
