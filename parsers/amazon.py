@@ -393,11 +393,13 @@ class Reader:
         return [(index, title) for title, index in found.items()]
 
     def _plain(self, line: str) -> bool:
-        """A line that can be a title: no amount, link, date, label ("Quantity: 1") or rule."""
+        """A line that can be a title: no amount, link, date, label ("Quantity: 1", "Sold by X", "Track your
+        package:") or rule."""
         lower = line.lower()
+        labels = (*self.p.quantity, *self.p.facts.get("seller", ()), *self.p.facts.get("fulfilled_by", ()))
         return (facts.amount(line) is None and not LINK.search(lower) and not SEPARATOR.match(line)
-                and not lower.startswith(self.p.quantity) and not ITEM_TALLY.match(line) and not self.dates.find(line)
-                and len(line) > 2)
+                and not lower.startswith(labels) and not line.rstrip().endswith((":", "：")) and len(line) > 2
+                and not ITEM_TALLY.match(line) and not self.dates.find(line))
 
     def _order_number_lines(self) -> set[str]:
         """The lines that hold an order number and little else ("Order #123-1234567-1234567")."""

@@ -123,6 +123,9 @@ def test_the_order_total_is_the_most_specific_total_stated() -> None:
     # 1 "Title", then its format, stock and seller (an older order confirmation: "En stock" is no title)
     ("fr", "Amazon.fr : votre commande", 'Merci de votre commande.\n1 "Recettes du marché"\nBroché; EUR 9,41\n'
      "En stock\nVendu par : Amazon EU S.a.r.L.", ["Recettes du marché"]),
+    # Title, seller, quantity: the seller's line is no title
+    ("en", "Shipped: x", "Your package has shipped.\nTravel Mug 350 ml\nSold by: Mug Makers Ltd\nQuantity: 1",
+     ["Travel Mug 350 ml"]),
     # A delay notice: the order number, the title alone, then the closing rule
     ("en", "Delivery update: your package is running late", "Your package is running late.\n"
      "Order #123-7654321-7654321\nErgonomic Wireless Trackball Mouse\n--------------------\nDo not reply.",
