@@ -40,6 +40,11 @@ from daemon.thread import thread_of
 from rules.contacts import draft_note
 from rules.letters import quoted_answer, reply_subject
 
+# CRLF line ends, as SMTP and IMAP APPEND expect. Headers are folded only past RFC 5322's hard limit of 998
+# characters: at the usual 78, Python moves a subject of 70 to 78 characters whole to a second line, which reads
+# back with a leading space.
+WIRE = SMTP.clone(max_line_length=998)
+
 log = structlog.get_logger("lateclaim.outbox")
 
 PASS_WAIT = 20.0  # seconds one pass waits at most for a copy to show (a daemon must not stall for minutes)
@@ -211,7 +216,7 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
         message["In-Reply-To"] = references[-1]
         message["References"] = " ".join(references)
     message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n{quote}", charset="utf-8")
-    return message.as_bytes(policy=SMTP)  # CRLF line ends, as SMTP and IMAP APPEND expect
+    return message.as_bytes(policy=WIRE)
 
 
 def message_for(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime) -> bytes:

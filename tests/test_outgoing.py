@@ -99,3 +99,18 @@ def test_a_draft_starts_with_a_note_above_a_cut_line_and_a_sent_letter_never_doe
         assert letter.split("\n", 1)[1].strip() == f"{claim.body.strip()}\n\nRef. {claim_reference(claim)}"
         sent = send(store, smtp_server, dovecot.ca_file, add(store, "B", 2, f"Mise en demeure – {ORDER}"))
     assert "✂" not in sent.get_content() and "NOTE" not in sent.get_content()
+
+
+def test_a_subject_near_the_folding_width_arrives_whole_without_a_leading_space(
+    smtp_server: SmtpServer, dovecot: Any, tmp_path: Path
+) -> None:
+    subjects = [f"Order {ORDER} (parcel 2 of 2): cancellation and refund request",  # 75 characters
+                f"Commande {ORDER} (colis 2 sur 2) : mise en demeure de livrer sous huit jours, à défaut "
+                "résolution du contrat"]  # long, non-ASCII: folded, and read back as written
+    with Store(tmp_path / "state.db") as store:
+        for step, subject in enumerate(subjects, 1):
+            received = send(store, smtp_server, dovecot.ca_file, add(store, "B", step, subject))
+            assert received["Subject"] == subject
+    raw = smtp_server.messages[0].content
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert f"Subject: {subjects[0]}".encode() in raw
