@@ -38,6 +38,7 @@ FIELDS = frozenset({
     "promise_email_date", "delivered", "days_late", "ask", "today", "deadline", "previous_step_date",
     "previous_deadline", "refund_deadline", "signature", "law_notice", "law_termination",
     "recipient", "order_facts", "promise_date", "delivery_subject", "delivery_email_date", "law_risk", "law_refund",
+    "scope",
 })
 _QUOTED = re.compile(r"«\s*(.+?)\s*»|„(.+?)[“”]|“(.+?)”|\"(.+?)\"")
 
@@ -196,9 +197,11 @@ def third_party_seller(shipment: Shipment) -> str | None:
 
 
 def _order_facts(shipment: Shipment, w: _Writer) -> str:
-    """" I placed it on 4 December 2026 and paid 29,99 €." when the emails say so, else ""."""
+    """" I placed it on 4 December 2026 and paid 29,99 €." when the emails say so, else "". The order's total
+    is not this parcel's price when the order came in several parcels: then only an item's own price is said."""
     ordered_on = next((s.event.order_date for s in shipment.sightings if s.event.order_date), None)
-    amount = next((s.event.total.amount for s in shipment.sightings if s.event.total), None)
+    amount = None if shipment.parcels_in_order > 1 else \
+        next((s.event.total.amount for s in shipment.sightings if s.event.total), None)
     if amount is None:
         prices = next((s.event.prices for s in shipment.sightings if s.event.prices), ())
         amount = prices[0].amount if len(prices) == 1 else None
@@ -247,6 +250,8 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
         "signature": policy.sender_name,
         "recipient": third_party_seller(shipment) or w.phrases["recipient"],
         "order_facts": _order_facts(shipment, w),
+        # One parcel of several: the law's words ("the order", "all sums paid") are to be read as that parcel's.
+        "scope": w.phrase("scope", count=str(shipment.parcels_in_order)) if shipment.parcels_in_order > 1 else "",
     }
     delivery = shipment.delivery_source
     delivered_at = delivery.message.sent_at if delivery else None

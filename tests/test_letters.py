@@ -12,7 +12,7 @@ from parsers.model import EventKind, Price
 from rules.law import KEYS, citation, has_text, law_text
 from rules.letters import LANGUAGES, Letter, LetterFacts, render, template_problems
 from rules.policy import ASKS, Policy
-from rules.timeline import Shipment
+from rules.timeline import Shipment, timelines
 from rules.verdict import verdict
 from tests.rules_helpers import ORDER, at, delivered, one, ordered, policy, sighting
 
@@ -274,6 +274,29 @@ def test_the_order_date_and_the_price_are_quoted_when_the_emails_give_them() -> 
     only_price = replace(base, event=replace(base.event, prices=(Price("12,50 €", "Bouilloire"),)))
     assert "Ich habe dafür 12,50 € bezahlt." in letter(one(only_price), "B", 1, policy(language="de")).body
     assert "payée" not in letter(missing(), "B", 1).body  # nothing known, nothing said
+
+
+def test_a_letter_about_one_parcel_of_several_says_so_and_does_not_quote_the_orders_total() -> None:
+    confirmation = ordered(date(2026, 12, 8), items=("Bouilloire", "Grille-pain"))
+    confirmation = replace(confirmation, event=replace(confirmation.event, total=Price("89,98 €")))
+    kettle = sighting(EventKind.SHIPPED, at(2026, 12, 5), promise=date(2026, 12, 8), items=("Bouilloire",))
+    toaster = sighting(EventKind.SHIPPED, at(2026, 12, 6), promise=date(2026, 12, 8), items=("Grille-pain",))
+    arrived = delivered(at(2026, 12, 8, 15), items=("Bouilloire",))
+    parcels = {p.items: p for p in timelines([confirmation, kettle, toaster, arrived])}
+    missing_toaster = parcels[("Grille-pain",)]
+    assert missing_toaster.parcels_in_order == 2 and not missing_toaster.arrived
+    for track, step, language, words in [
+        ("B", 1, "fr", "Ce courrier ne concerne que le colis décrit ci-dessus, l'un des 2 colis de cette commande"),
+        ("B", 2, "en", "This letter concerns only the parcel described above, one of the 2 parcels of this order"),
+        ("B", 3, "de", "Dieses Schreiben betrifft nur das oben beschriebene Paket, eines der 2 Pakete"),
+        ("B", 2, "it", "La presente riguarda soltanto il pacco sopra descritto, uno dei 2 pacchi"),
+        ("B", 3, "es", "Esta carta se refiere únicamente al paquete descrito arriba, uno de los 2 paquetes"),
+    ]:
+        body = letter(missing_toaster, track, step, policy(language=language, sender_name="Camille Martin")).body
+        assert words in body, (track, step, language)
+        assert "89,98" not in body and "Grille-pain" in body and "Bouilloire" not in body
+    whole = one(confirmation)  # an order in one parcel: no such paragraph, and its total is its price
+    assert "ne concerne que" not in letter(whole, "B", 1).body and "89,98 €" in letter(whole, "B", 1).body
 
 
 def test_a_marketplace_sellers_letters_are_addressed_to_the_seller() -> None:
