@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from daemon.config import Config
 from daemon.imap import ImapMailbox, MailboxError
+from daemon.outbox import WIRE
 
 Report = Callable[[str, str, str], None]  # level (ok | warn | FAIL), check, detail
 
@@ -34,7 +34,7 @@ def test_draft(config: Config, now: datetime) -> tuple[bytes, str, str]:
     message["Message-ID"] = message_id
     message.set_content("lateclaim doctor --roundtrip wrote this draft to check your Drafts folder, and deletes it "
                         f"at once. If you can read it, that deletion failed: delete it.\n\nRef. {reference}\n")
-    return message.as_bytes(policy=SMTP), message_id, reference
+    return message.as_bytes(policy=WIRE), message_id, reference  # written as the letters are
 
 
 def roundtrip(mailbox: ImapMailbox, config: Config, now: datetime, report: Report) -> None:

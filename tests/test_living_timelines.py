@@ -193,13 +193,11 @@ def test_a_parcel_at_a_pickup_point_is_never_escalated_and_is_judged_by_the_day_
         ("late", "pickup_ready", "2026-11-19", 1)
 
 
-def test_an_announced_delay_moves_the_question_and_a_resolution_ends_the_ladder(
-    dovecot: Dovecot, imap_account: Account, tmp_path: Path
-) -> None:
-    life = Life(dovecot, imap_account, tmp_path, FR)
-    chair = ("Chaise de bureau ergonomique",)
-    life.mail("shipped", date(2026, 11, 13), 8, chair, promise=date(2026, 11, 17))
-    life.mail("delayed", date(2026, 11, 16), 18, chair, promise=date(2026, 11, 20))  # "now Friday"
+def delayed_then_asked(life: Life, items: tuple[str, ...]) -> None:
+    """Shipped for Tuesday 17 November, then announced late for Friday 20: lived to Monday 23, when "where is my
+    parcel?" is drafted, not a day before."""
+    life.mail("shipped", date(2026, 11, 13), 8, items, promise=date(2026, 11, 17))
+    life.mail("delayed", date(2026, 11, 16), 18, items, promise=date(2026, 11, 20))  # "now Friday"
     for day in days(date(2026, 11, 13), date(2026, 11, 22)):
         life.sync(day)
         assert life.live() == []  # not before the first working day after the announced Friday
@@ -207,6 +205,13 @@ def test_an_announced_delay_moves_the_question_and_a_resolution_ends_the_ladder(
     assert (row["promised_end"], row["expected_end"], row["verdict"]) == ("2026-11-17", "2026-11-20", "overdue")
     life.sync(date(2026, 11, 23))
     assert life.live() == [("B", 1, "drafted")]
+
+
+def test_an_announced_delay_moves_the_question_and_a_resolution_ends_the_ladder(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    delayed_then_asked(life, ("Chaise de bureau ergonomique",))
     life.send_draft("")  # the user sends it from Gmail
     life.sync(date(2026, 11, 24))
     (step_1,) = life.claims()
@@ -503,16 +508,8 @@ def test_elsewhere_a_delivery_update_running_late_moves_the_question_to_the_new_
     dovecot: Dovecot, imap_account: Account, tmp_path: Path, mail: Language
 ) -> None:
     life = Life(dovecot, imap_account, tmp_path, mail)
-    life.mail("shipped", date(2026, 11, 13), 8, (KETTLE,), promise=date(2026, 11, 17))
     # "Delivery update: ..." / "running late" / "Now expected Friday, November 20" (corpus 006's shape)
-    life.mail("delayed", date(2026, 11, 16), 18, (KETTLE,), promise=date(2026, 11, 20))
-    for day in days(date(2026, 11, 13), date(2026, 11, 22)):
-        life.sync(day)
-        assert life.live() == []  # not before the first working day after the announced Friday
-    (row,) = life.orders(date(2026, 11, 22))
-    assert (row["promised_end"], row["expected_end"], row["verdict"]) == ("2026-11-17", "2026-11-20", "overdue")
-    life.sync(date(2026, 11, 23))
-    assert life.live() == [("B", 1, "drafted")]
+    delayed_then_asked(life, (KETTLE,))
     (question,) = life.drafts()
     assert "Tuesday, November 17, 2026" in question.get_content()  # the first promise is the one that counts
 
