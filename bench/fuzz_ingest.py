@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import parsers  # noqa: E402 - after the path set-up
-from daemon.store import Store  # noqa: E402
+from daemon.state.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 

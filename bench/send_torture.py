@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from daemon.config import load  # noqa: E402 - after the path set-up
-from daemon.store import Store  # noqa: E402
+from daemon.state.store import Store  # noqa: E402
 from tests import lateclaim_setup as setup  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
 from tests.servers.smtp import Received, SmtpServer  # noqa: E402

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon.demo import SAMPLE_MAILBOX  # noqa: E402 - after the path set-up
+from daemon.commands.demo import SAMPLE_MAILBOX  # noqa: E402 - after the path set-up
 from tests.lateclaim_setup import write_config  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
 

@@ -17,19 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon import clock, logs
 from daemon.config import Config, ConfigError, find_config, load, require_mailbox
-from daemon.statefile import ForeignFile, check_state
+from daemon.state.statefile import ForeignFile, check_state
 
 if TYPE_CHECKING:
-    from daemon.store import Store
+    from daemon.state.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The errors that become one line and an exit status, by the module that defines them. They are looked up only
 # when an error happens: importing them all up front would load IMAP, SMTP, OAuth and the parsers for every
 # command, and the daemon's start pays for each import (bench/startup.py).
-USAGE_ERRORS = {"daemon.claim_actions": "ClaimActionError"}
-FAILURES = {"daemon.imap": "MailboxError", "daemon.secrets": "SecretError", "daemon.store": "StoreError",
-            "daemon.smtp": "SmtpError", "daemon.oauth": "OAuthError"}
+USAGE_ERRORS = {"daemon.commands.claim_actions": "ClaimActionError"}
+FAILURES = {"daemon.mail.imap": "MailboxError", "daemon.mail.secrets": "SecretError",
+            "daemon.state.store": "StoreError", "daemon.mail.smtp": "SmtpError", "daemon.mail.oauth": "OAuthError"}
 
 
 def _is_one_of(exc: BaseException, errors: dict[str, str]) -> bool:
@@ -290,7 +290,7 @@ def now_or_as_of(args: argparse.Namespace, config: Config) -> datetime:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from daemon.explain import describe_result
+    from daemon.output.explain import describe_result
     from parsers import parse
 
     tz = args.timezone
@@ -323,7 +323,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from daemon.pipeline import sync_mailbox
+    from daemon.passes.pipeline import sync_mailbox
 
     config = load_config(args)
     if missing := require_mailbox(config):
@@ -337,7 +337,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from daemon.backfill import backfill
+    from daemon.commands.backfill import backfill
 
     config = load_config(args)
     if missing := require_mailbox(config):
@@ -352,10 +352,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    from daemon.evaluate import outlooks
-    from daemon.explain import outlook_json
-    from daemon.present import show_orders
-    from daemon.store import Store
+    from daemon.output.explain import outlook_json
+    from daemon.output.present import show_orders
+    from daemon.passes.evaluate import outlooks
+    from daemon.state.store import Store
 
     config = load_config(args)
     if args.action == "arrived":
@@ -370,8 +370,8 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 
 def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
-    from daemon.claim_actions import parcel_arrived
-    from daemon.store import Store
+    from daemon.commands.claim_actions import parcel_arrived
+    from daemon.state.store import Store
 
     if not args.order:
         raise UsageError("orders arrived needs the order number: lateclaim orders arrived ORDER --parcel N")
@@ -386,10 +386,10 @@ def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from daemon import claim_actions
-    from daemon.outbox import claim_reference
-    from daemon.present import show_claim, show_claims
-    from daemon.store import Store
+    from daemon.commands import claim_actions
+    from daemon.output.present import show_claim, show_claims
+    from daemon.passes.outbox import claim_reference
+    from daemon.state.store import Store
 
     if args.outcome is not None and args.action != "resolve":
         raise UsageError(f"--outcome goes with `claims resolve`, not with `claims {args.action}`")
@@ -423,7 +423,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
                 changed = claim_actions.send_now(store, config, args.id, now, again=args.again)
             print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
             if changed.status == "uncertain" and not args.json:
-                from daemon.outbox import uncertain_note
+                from daemon.passes.outbox import uncertain_note
 
                 print(uncertain_note(changed.id), file=sys.stderr)
             return EXIT_OK
@@ -439,7 +439,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
         claim = store.claim(args.id)
         if claim is None:
             raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
-        from daemon.guidance import describe_where, where_it_goes
+        from daemon.passes.guidance import describe_where, where_it_goes
 
         where = where_it_goes(store, claim, config, clock.now())
         if args.json:
@@ -453,7 +453,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
-    from daemon.not_received import NotReceivedError, open_not_received
+    from daemon.commands.not_received import NotReceivedError, open_not_received
 
     if not args.not_received or not isinstance(args.id, str):
         raise UsageError("claims open needs an order number and --not-received, e.g. "
@@ -471,7 +471,7 @@ def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _claims_letter(args: argparse.Namespace, config: Config, store: Store) -> int:
-    from daemon.printing import print_letter
+    from daemon.commands.printing import print_letter
 
     if args.id is None or args.pdf is None:
         raise UsageError("claims letter needs the claim's ID and --pdf FILE, e.g. "
@@ -490,8 +490,8 @@ def _claims_letter(args: argparse.Namespace, config: Config, store: Store) -> in
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from daemon.claim_actions import stats
-    from daemon.store import Store
+    from daemon.commands.claim_actions import stats
+    from daemon.state.store import Store
 
     config = load_config(args)
     with Store(config.state.path, readonly=True) as store:
@@ -499,15 +499,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        from daemon.present import show_stats
+        from daemon.output.present import show_stats
 
         show_stats(summary)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from daemon.report import is_a_report, write_report
-    from daemon.store import Store
+    from daemon.commands.report import is_a_report, write_report
+    from daemon.state.store import Store
 
     config = load_config(args)
     now = now_or_as_of(args, config)
@@ -544,7 +544,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from daemon.doctor import Doctor, Finding
+    from daemon.commands.doctor import Doctor, Finding
 
     config = load_config(args)
     if missing := require_mailbox(config):  # exactly what sync and run refuse
@@ -557,7 +557,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_auth(args: argparse.Namespace) -> int:
-    from daemon.oauth import read_client_secrets, run_installed_app_flow
+    from daemon.mail.oauth import read_client_secrets, run_installed_app_flow
 
     config = load_config(args)
     if config.mailbox.oauth2 is None:
@@ -574,7 +574,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from daemon.demo import DemoError, demo
+    from daemon.commands.demo import DemoError, demo
 
     try:
         return demo(args.keep)

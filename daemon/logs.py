@@ -17,7 +17,7 @@ from typing import Any, TextIO
 def _import_structlog() -> Any:
     """structlog, loaded without rich: structlog imports rich when it is installed, for exception formatting that
     lateclaim does not use, and every start (the daemon's first) would pay for it. rich stays importable for
-    daemon/present.py, which loads it only for a terminal."""
+    daemon/output/present.py, which loads it only for a terminal."""
     if "structlog" in sys.modules or "rich" in sys.modules:
         return sys.modules.get("structlog") or __import__("structlog")
     # None in sys.modules makes `import rich` fail, for structlog's import only.

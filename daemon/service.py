@@ -29,13 +29,13 @@ import structlog
 
 from daemon import clock
 from daemon.config import Config, ConfigError, load
-from daemon.imap import ImapMailbox, MailboxError
-from daemon.oauth import OAuthError
-from daemon.pipeline import imap_settings, sync_with
-from daemon.secrets import SecretError
-from daemon.smtp import SmtpError
-from daemon.store import StoreError
-from daemon.sync import SyncSummary
+from daemon.mail.imap import ImapMailbox, MailboxError
+from daemon.mail.oauth import OAuthError
+from daemon.mail.secrets import SecretError
+from daemon.mail.smtp import SmtpError
+from daemon.passes.pipeline import imap_settings, sync_with
+from daemon.passes.sync import SyncSummary
+from daemon.state.store import StoreError
 from daemon.systemd import notify
 
 if TYPE_CHECKING:

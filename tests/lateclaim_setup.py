@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from daemon.demo import SAMPLE_MAILBOX
+from daemon.commands.demo import SAMPLE_MAILBOX
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import PASSWORD, USER, SmtpServer
 

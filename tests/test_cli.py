@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser, main
-from daemon.demo import SAMPLE_MAILBOX
+from daemon.commands.demo import SAMPLE_MAILBOX
 
 ON_TIME, LATE, UNDELIVERED, SPOOFED = (
     "402-7461938-2058316", "171-5302846-9915233", "203-8841957-6620374", "405-0000000-1234567")
@@ -161,7 +161,7 @@ def test_claims_show_says_where_the_letter_goes(capsys: pytest.CaptureFixture[st
 def test_orders_json_says_null_when_the_mail_carried_no_authentication_results(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from daemon.demo import demo
+    from daemon.commands.demo import demo
 
     mailbox = tmp_path / "mailbox"
     mailbox.mkdir()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import Config, ConfigError, load, require_mailbox
-from daemon.secrets import SecretError, read_secret
+from daemon.mail.secrets import SecretError, read_secret
 
 ROOT = Path(__file__).resolve().parents[1]
 

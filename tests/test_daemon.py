@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.demo import SAMPLE_MAILBOX
+from daemon.commands.demo import SAMPLE_MAILBOX
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 

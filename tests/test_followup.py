@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.followup import looks_like_customer_service
-from daemon.imap import message_id_criteria, text_criteria
+from daemon.mail.imap import message_id_criteria, text_criteria
+from daemon.passes.followup import looks_like_customer_service
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer

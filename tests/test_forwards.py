@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from daemon.commands.demo import SAMPLE_MAILBOX
 from daemon.config import load
-from daemon.demo import SAMPLE_MAILBOX
-from daemon.imap import ImapMailbox
-from daemon.pipeline import imap_settings
-from daemon.store import Store
-from daemon.sync import ingest
+from daemon.mail.imap import ImapMailbox
+from daemon.passes.pipeline import imap_settings
+from daemon.passes.sync import ingest
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 

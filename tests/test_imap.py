@@ -1,4 +1,4 @@
-"""daemon.imap against a real Dovecot: read-only, filtered by sender, UIDVALIDITY-aware, drafts appended once."""
+"""daemon.mail.imap against a real Dovecot: read-only, filtered by sender, UIDVALIDITY-aware, drafts appended once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from daemon.imap import ImapMailbox, ImapSettings, MailboxError
+from daemon.mail.imap import ImapMailbox, ImapSettings, MailboxError
 from tests.servers.dovecot import Account, Dovecot, free_port
 
 AMAZON = ["amazon.fr", "amazon.com", "amazon.co.uk"]
@@ -94,7 +94,7 @@ def test_configured_folders_are_read_as_given(imap_account: Account) -> None:
 
 
 def test_the_sender_filter_uses_gmail_search_only_on_gmail() -> None:
-    from daemon.imap import sender_filter
+    from daemon.mail.imap import sender_filter
 
     assert sender_filter(["amazon.fr", "amazon.de"], gmail=True) == ["X-GM-RAW", "from:(amazon.fr OR amazon.de)"]
     assert sender_filter(["amazon.fr", "amazon.de"], gmail=False) == ["OR", "FROM", "amazon.fr", ["FROM", "amazon.de"]]

@@ -24,7 +24,7 @@ ONE_PATH_ONLY = {
     "holidays": "working days (deciding, after READY=1)",
     "rules.claims": "the rules' decisions (after READY=1)",
     "rules.letters": "the letters (after READY=1)",
-    "daemon.outbox": "the outboxes (after READY=1)",
+    "daemon.passes.outbox": "the outboxes (after READY=1)",
 }
 
 
@@ -36,7 +36,8 @@ def loaded_after(statement: str) -> dict[str, str]:
 
 
 def test_the_command_line_and_the_service_load_none_of_them() -> None:
-    assert loaded_after("import daemon.cli, daemon.service, daemon.pipeline, daemon.sync, daemon.store") == {}
+    assert loaded_after("import daemon.cli, daemon.service, daemon.passes.pipeline, daemon.passes.sync, "
+                        "daemon.state.store") == {}
 
 
 def test_structlog_is_loaded_without_rich_yet_rich_still_works() -> None:

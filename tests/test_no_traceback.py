@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.demo import SAMPLE_MAILBOX
+from daemon.commands.demo import SAMPLE_MAILBOX
 
 OK, FAILED, USAGE = 0, 1, 2
 SAMPLE = str(SAMPLE_MAILBOX / "05_fr_expedie_lampe.eml")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import ConfigError, load
-from daemon.oauth import write_token_file
+from daemon.mail.oauth import write_token_file
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.oauth import FakeGoogle

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import ClaimsConfig, Config
-from daemon.outbox import SmtpOutbox, deliver, new_message_id
-from daemon.smtp import SmtpSettings
-from daemon.store import Store
+from daemon.mail.smtp import SmtpSettings
+from daemon.passes.outbox import SmtpOutbox, deliver, new_message_id
+from daemon.state.store import Store
 from tests.servers.smtp import PASSWORD, USER, SmtpServer
 
 NOW = datetime(2026, 12, 9, 10, tzinfo=UTC)
@@ -83,7 +83,7 @@ def test_a_goodwill_request_after_a_sent_step_1_is_a_reply_to_it(smtp_server: Sm
 def test_a_draft_starts_with_a_note_above_a_cut_line_and_a_sent_letter_never_does(
     smtp_server: SmtpServer, dovecot: Any, tmp_path: Path
 ) -> None:
-    from daemon.outbox import DirOutbox, claim_reference
+    from daemon.passes.outbox import DirOutbox, claim_reference
 
     with Store(tmp_path / "state.db") as store:
         drafted = add(store, "B", 1, f"Commande {ORDER} : colis non reçu")
@@ -95,7 +95,7 @@ def test_a_draft_starts_with_a_note_above_a_cut_line_and_a_sent_letter_never_doe
         assert isinstance(draft, EmailMessage)
         note, _cut, letter = draft.get_content().replace("\r\n", "\n").partition("✂")
         assert note.startswith("NOTE POUR VOUS") and "Nous contacter" in note and "lateclaim" not in note.lower()
-        # The letter, then its reference (daemon.outbox.claim_reference), which finds it again once sent.
+        # The letter, then its reference (daemon.passes.outbox.claim_reference), which finds it again once sent.
         assert letter.split("\n", 1)[1].strip() == f"{claim.body.strip()}\n\nRef. {claim_reference(claim)}"
         sent = send(store, smtp_server, dovecot.ca_file, add(store, "B", 2, f"Mise en demeure – {ORDER}"))
     assert "✂" not in sent.get_content() and "NOTE" not in sent.get_content()

@@ -85,7 +85,7 @@ def test_piped_output_is_plain_aligned_text(demo_config: str, capsys: pytest.Cap
 
 
 def test_parse_says_in_words_what_the_wording_left_open() -> None:
-    from daemon.explain import describe_result
+    from daemon.output.explain import describe_result
     from parsers.model import DateWindow, Event, EventKind, MessageInfo, ParseResult, Status
 
     event = Event(EventKind.SHIPPED, "amazon.fr", "fr", ("171-5302846-9915233",),

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from daemon.cli import main
-from daemon.store import Store
+from daemon.state.store import Store
 from rules.letters import LetterFacts, render
 from rules.verdict import verdict
 from tests.rules_helpers import ORDER, at, policy

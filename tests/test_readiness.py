@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from daemon.demo import SAMPLE_MAILBOX
+from daemon.commands.demo import SAMPLE_MAILBOX
 from daemon.service import PROGRESS_EVERY, START_EXTENSION_S
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from imapclient.exceptions import LoginError
 
-from daemon.imap import ImapMailbox, ImapSettings, MailboxError, server_words
+from daemon.mail.imap import ImapMailbox, ImapSettings, MailboxError, server_words
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import REFUSALS, Account, Dovecot
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import parsers
-from daemon.demo import SAMPLE_MAILBOX
-from daemon.store import Store
+from daemon.commands.demo import SAMPLE_MAILBOX
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account
 from tests.test_store import NOW, result
@@ -32,7 +32,7 @@ def test_a_long_sync_on_a_nearly_full_disk_records_message_after_message(tmp_pat
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
         from tests.test_store import result, NOW
-        from daemon.store import Store
+        from daemon.state.store import Store
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
         with Store(Path({str(path)!r})) as store:
             resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from daemon.commands.demo import SAMPLE_MAILBOX
 from daemon.config import Config, load
-from daemon.demo import SAMPLE_MAILBOX
-from daemon.evaluate import record_decisions
-from daemon.imap import ImapMailbox
-from daemon.outbox import DraftsOutbox, compose
-from daemon.pipeline import imap_settings, sync_mailbox
-from daemon.store import Store
+from daemon.mail.imap import ImapMailbox
+from daemon.passes.evaluate import record_decisions
+from daemon.passes.outbox import DraftsOutbox, compose
+from daemon.passes.pipeline import imap_settings, sync_mailbox
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 
@@ -99,7 +99,7 @@ def test_a_draft_found_after_a_crash_is_not_appended_again(
 ) -> None:
     config = load(write_config(tmp_path, mailbox_with_samples))
     with Store(config.state.path) as store, ImapMailbox(imap_settings(config)) as mailbox:
-        from daemon.sync import ingest
+        from daemon.passes.sync import ingest
 
         ingest(mailbox, store, config, AS_OF)
         record_decisions(store, config, AS_OF)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import parsers
 from daemon.config import load
-from daemon.imap import ImapMailbox
-from daemon.pipeline import imap_settings
-from daemon.store import Store
-from daemon.sync import MARGIN, ingest
+from daemon.mail.imap import ImapMailbox
+from daemon.passes.pipeline import imap_settings
+from daemon.passes.sync import MARGIN, ingest
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 

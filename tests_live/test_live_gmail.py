@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 
 from daemon.config import Config, load
-from daemon.followup import follow_up
-from daemon.imap import ImapMailbox
-from daemon.outbox import DraftsOutbox, deliver
-from daemon.pipeline import imap_settings, smtp_settings
-from daemon.smtp import send
-from daemon.store import Store
+from daemon.mail.imap import ImapMailbox
+from daemon.mail.smtp import send
+from daemon.passes.followup import follow_up
+from daemon.passes.outbox import DraftsOutbox, deliver
+from daemon.passes.pipeline import imap_settings, smtp_settings
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 
 USER = os.environ.get("LATECLAIM_LIVE_GMAIL_USER", "")

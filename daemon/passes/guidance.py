@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from daemon.config import Config
-from daemon.store import Claim, Store
+from daemon.state.store import Claim, Store
 from rules.contacts import Situation, guidance, retailer, uses_registered_post
 from rules.letters import third_party_seller
 from rules.timeline import Shipment, timelines

@@ -32,11 +32,11 @@ import structlog
 
 from daemon import clock, faults
 from daemon.config import Config
-from daemon.guidance import situation
-from daemon.imap import ImapMailbox, MailboxError
-from daemon.smtp import SmtpError, SmtpSettings, send
-from daemon.store import Claim, Store
-from daemon.thread import thread_of
+from daemon.mail.imap import ImapMailbox, MailboxError
+from daemon.mail.smtp import SmtpError, SmtpSettings, send
+from daemon.passes.guidance import situation
+from daemon.passes.thread import thread_of
+from daemon.state.store import Claim, Store
 from rules.contacts import draft_note
 from rules.letters import quoted_answer, reply_subject
 
@@ -190,7 +190,7 @@ def _bracketed(message_id: str) -> str:
 
 def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = (), note: str = "") -> bytes:
     """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation, replying
-    to the earlier claims of its `thread` (daemon.thread) as a mail client would. No header names lateclaim.
+    to the earlier claims of its `thread` (daemon.passes.thread) as a mail client would. No header names lateclaim.
     `note` (drafts only) goes above the letter: where to paste it, ending with a cut line."""
     message = EmailMessage()
     sender = config.claims.sender or config.mailbox.username

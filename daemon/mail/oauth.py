@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import OAuth2Config
-from daemon.secrets import resolve_file
+from daemon.mail.secrets import resolve_file
 
 SCOPES = ["https://mail.google.com/"]  # what Gmail's IMAP and SMTP accept; narrower scopes are refused there
 

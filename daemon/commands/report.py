@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from daemon.config import Config
-from daemon.store import Claim, Store
+from daemon.state.store import Claim, Store
 
 STEP_WORDS = {"A1": "goodwill request (arrived late)", "B1": "where is my parcel?", "B2": "formal notice",
               "B3": "termination and refund"}
@@ -58,8 +58,8 @@ def _day(moment: Any) -> date | None:
 
 def gather(store: Store, config: Config, now: datetime) -> list[Parcel]:
     """Everything the report shows, from the functions behind `orders` and `claims list`."""
-    from daemon.evaluate import shipments_with_verdicts
-    from daemon.explain import authenticated
+    from daemon.output.explain import authenticated
+    from daemon.passes.evaluate import shipments_with_verdicts
 
     claims = store.claims()
     parcels = []

@@ -16,7 +16,7 @@ are looked for in Sent too: a copy that turns up later settles them as `sent`.
 (In-Reply-To or References), or by an Amazon customer-service email naming its order, dated after it went out.
 Shipment, order, refund and marketing mail never answers: a message the state file recorded as shipment mail (by
 its Message-ID, or the hash of its bytes when it has none) is never an answer, and the sender and subject must
-look like customer service (daemon/data/answers.toml).
+look like customer service (daemon/passes/data/answers.toml).
 One search per folder covers all the claims waiting (they are OR-ed), so the cost does not grow with them.
 The user closes a claim with `lateclaim claims resolve ID --outcome granted|refused`.
 """
@@ -35,10 +35,10 @@ from typing import Any
 
 import structlog
 
-from daemon.answers import excerpt
-from daemon.imap import ImapMailbox, MailboxError, any_of, readable_text, sender_criteria
-from daemon.outbox import claim_reference
-from daemon.store import Claim, Store
+from daemon.mail.imap import ImapMailbox, MailboxError, any_of, readable_text, sender_criteria
+from daemon.passes.answers import excerpt
+from daemon.passes.outbox import claim_reference
+from daemon.state.store import Claim, Store
 from parsers.marketplaces import sender_domains
 from parsers.mime import identity
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from daemon.store import Claim
+from daemon.state.store import Claim
 from parsers.model import DateWindow, Event, ParseResult
 from rules.claims import Outlook
 from rules.timeline import Shipment

@@ -1,7 +1,7 @@
 """From the stored events to recorded claims: the rules decide, this module only records what they decided.
 
 New claims are recorded `queued`; a letter that no longer applies is withdrawn (a draft of it is marked for
-removal from Drafts, which daemon.delivery carries out); a notice drafted on an earlier day is written again.
+removal from Drafts, which daemon.passes.delivery carries out); a notice drafted on an earlier day is written again.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from daemon.config import Config
-from daemon.outbox import new_message_id
-from daemon.store import Claim, Store
+from daemon.passes.outbox import new_message_id
+from daemon.state.store import Claim, Store
 from rules.claims import ClaimDecision, Decisions, Outlook, PastClaim, decide_all, letter_at_release
 from rules.policy import Policy
 from rules.timeline import Shipment, timelines

@@ -13,7 +13,7 @@ from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from daemon.imap import FolderState
+from daemon.mail.imap import FolderState
 
 UIDVALIDITY = 1
 

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 import structlog
 
 from daemon.config import Config
-from daemon.imap import ImapMailbox, ImapSettings
-from daemon.oauth import access_token
-from daemon.secrets import read_secret
-from daemon.store import Store
-from daemon.sync import MailSource, SyncSummary, ingest
+from daemon.mail.imap import ImapMailbox, ImapSettings
+from daemon.mail.oauth import access_token
+from daemon.mail.secrets import read_secret
+from daemon.passes.sync import MailSource, SyncSummary, ingest
+from daemon.state.store import Store
 
 if TYPE_CHECKING:
-    from daemon.delivery import Channels
-    from daemon.evaluate import Evaluation
-    from daemon.outbox import SmtpOutbox
-    from daemon.smtp import SmtpSettings
+    from daemon.mail.smtp import SmtpSettings
+    from daemon.passes.delivery import Channels
+    from daemon.passes.evaluate import Evaluation
+    from daemon.passes.outbox import SmtpOutbox
 
 log = structlog.get_logger("lateclaim.pipeline")
 
@@ -53,7 +53,7 @@ def imap_settings(config: Config) -> ImapSettings:
 
 def smtp_settings(config: Config) -> SmtpSettings:
     """Without an SMTP password of its own, SMTP signs in like the mailbox: Gmail takes the same OAuth2 token."""
-    from daemon.smtp import SmtpSettings
+    from daemon.mail.smtp import SmtpSettings
 
     smtp, oauth2 = config.smtp, config.mailbox.oauth2
     use_oauth2 = oauth2 is not None and not smtp.password.configured
@@ -65,7 +65,7 @@ def smtp_settings(config: Config) -> SmtpSettings:
 
 
 def smtp_outbox(config: Config, mailbox: ImapMailbox | None) -> SmtpOutbox:
-    from daemon.outbox import SmtpOutbox
+    from daemon.passes.outbox import SmtpOutbox
 
     sender = config.claims.sender or config.mailbox.username
     return SmtpOutbox(lambda: smtp_settings(config), sender, [config.claims.to], mailbox,
@@ -82,9 +82,9 @@ def run_pass(
 def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, now: datetime,
         mailbox: ImapMailbox | None = None) -> PassResult:
     """The second half of a pass, once the mail is read: follow up, decide, deliver."""
-    from daemon.delivery import deliver_due
-    from daemon.evaluate import record_decisions
-    from daemon.followup import follow_up
+    from daemon.passes.delivery import deliver_due
+    from daemon.passes.evaluate import record_decisions
+    from daemon.passes.followup import follow_up
 
     # Follow-up first: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
     followed = follow_up(store, mailbox, now) if mailbox is not None else []
@@ -112,8 +112,8 @@ def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threadi
         summary = ingest(mailbox, store, config, now, stop, progress)
         if reading is not None:
             reading(summary, True)
-        from daemon.delivery import Channels
-        from daemon.outbox import DraftsOutbox
+        from daemon.passes.delivery import Channels
+        from daemon.passes.outbox import DraftsOutbox
 
         smtp = smtp_outbox(config, mailbox) if config.claims.to else None
         return act(summary, Channels(drafts=DraftsOutbox(mailbox), smtp=smtp), store, config, now, mailbox)

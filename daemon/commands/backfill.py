@@ -16,9 +16,9 @@ from typing import TextIO
 import parsers
 from daemon import faults
 from daemon.config import Config
-from daemon.imap import ImapMailbox
-from daemon.pipeline import PassResult, imap_settings, sync_with
-from daemon.store import Store
+from daemon.mail.imap import ImapMailbox
+from daemon.passes.pipeline import PassResult, imap_settings, sync_with
+from daemon.state.store import Store
 from parsers.marketplaces import sender_domains
 
 BATCH = 200

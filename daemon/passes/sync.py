@@ -21,8 +21,8 @@ import structlog
 import parsers
 from daemon import faults
 from daemon.config import Config
-from daemon.imap import FolderState
-from daemon.store import Store
+from daemon.mail.imap import FolderState
+from daemon.state.store import Store
 from parsers.marketplaces import sender_domains
 from parsers.model import Status
 

@@ -1,4 +1,4 @@
-"""Which claim goes where, per mode; each through the exactly-once step of daemon.outbox.
+"""Which claim goes where, per mode; each through the exactly-once step of daemon.passes.outbox.
 
 - draft: a queued claim goes to the Drafts folder and becomes `drafted`; the user reviews and sends it.
 - review: a queued claim waits for `lateclaim claims approve`; an approved claim is sent by SMTP when
@@ -19,9 +19,9 @@ import structlog
 
 from daemon import faults
 from daemon.config import Config
-from daemon.evaluate import REMOVE, REPLACE, REPLACING, write_at_release
-from daemon.outbox import Outbox, deliver, message_for
-from daemon.store import Claim, Store
+from daemon.passes.evaluate import REMOVE, REPLACE, REPLACING, write_at_release
+from daemon.passes.outbox import Outbox, deliver, message_for
+from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.delivery")
 

@@ -11,9 +11,9 @@ import re
 from datetime import datetime, timedelta
 
 from daemon.config import Config
-from daemon.evaluate import past_claim, policy_of
-from daemon.outbox import new_message_id
-from daemon.store import Claim, Store
+from daemon.passes.evaluate import past_claim, policy_of
+from daemon.passes.outbox import new_message_id
+from daemon.state.store import Claim, Store
 from parsers.marketplaces import country
 from rules.claims import Caps, evidence_of, step_due_at, when
 from rules.law import has_termination_law

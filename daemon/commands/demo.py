@@ -19,16 +19,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from daemon import logs
-from daemon.claim_actions import resolve, stats
+from daemon.commands.claim_actions import resolve, stats
 from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
-from daemon.delivery import Channels
-from daemon.emldir import EmlDirMailbox
-from daemon.evaluate import outlooks
-from daemon.explain import claim_rows, order_rows
-from daemon.outbox import DirOutbox
-from daemon.pipeline import run_pass
-from daemon.statefile import check_state
-from daemon.store import Store
+from daemon.mail.emldir import EmlDirMailbox
+from daemon.output.explain import claim_rows, order_rows
+from daemon.passes.delivery import Channels
+from daemon.passes.evaluate import outlooks
+from daemon.passes.outbox import DirOutbox
+from daemon.passes.pipeline import run_pass
+from daemon.state.statefile import check_state
+from daemon.state.store import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_DAY, AS_OF = date(2026, 11, 9), datetime(2026, 11, 24, 12, 30, tzinfo=PARIS)

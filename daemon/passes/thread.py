@@ -8,7 +8,7 @@ goes out carries only the ordinary In-Reply-To and References headers a mail cli
 
 from __future__ import annotations
 
-from daemon.store import Claim, Store
+from daemon.state.store import Claim, Store
 
 WENT_OUT = ("drafted", "sent", "answered", "closed", "uncertain")  # uncertain: a send that may have gone out
 # The track whose letters a claim follows: its own ladder, or (a goodwill request) the non-delivery ladder.

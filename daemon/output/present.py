@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from daemon.explain import authenticated, claim_rows, order_rows, window_words
-from daemon.store import Claim
+from daemon.output.explain import authenticated, claim_rows, order_rows, window_words
+from daemon.state.store import Claim
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from daemon.config import Config, ConfigError
-from daemon.guidance import situation
-from daemon.store import Claim, Store
+from daemon.passes.guidance import situation
+from daemon.state.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post
 from rules.printable import CREATOR, PrintedLetter, render_pdf, town
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from daemon import statefile
-from daemon.records import event_from_record, event_to_record
+from daemon.state import statefile
+from daemon.state.records import event_from_record, event_to_record
 from parsers.model import Event, MessageInfo, ParseResult, Status
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ MIGRATIONS: tuple[str, ...] = (
         seq      INTEGER NOT NULL,
         kind     TEXT NOT NULL,
         order_id TEXT,
-        data     TEXT NOT NULL,            -- daemon.records JSON
+        data     TEXT NOT NULL,            -- daemon.state.records JSON
         UNIQUE (identity, seq)
     );
     CREATE TABLE claims (
@@ -97,7 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE claims ADD COLUMN next_requested_at TEXT;
     """,
-    # 4: following a claim however it left (daemon/outbox.py, daemon/followup.py). Statuses added with it:
+    # 4: following a claim however it left (daemon/passes/outbox.py, daemon/passes/followup.py). Statuses added with it:
     # uncertain (an SMTP attempt may or may not have reached the server: held for the user) and discarded (the
     # draft left Drafts and never showed up in Sent).
     """

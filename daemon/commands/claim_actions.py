@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.config import Config
-from daemon.imap import ImapMailbox
-from daemon.outbox import deliver
-from daemon.pipeline import imap_settings, smtp_outbox
-from daemon.store import Claim, Store
+from daemon.mail.imap import ImapMailbox
+from daemon.passes.outbox import deliver
+from daemon.passes.pipeline import imap_settings, smtp_outbox
+from daemon.state.store import Claim, Store
 from parsers.model import Event, EventKind
 from rules.timeline import USER_PATTERN, timelines
 
@@ -97,7 +97,7 @@ def send_now(store: Store, config: Config, claim_id: int, now: datetime, again: 
         raise ClaimActionError(f"claim {claim_id} is held ({claim.held})")
     if not config.claims.to:
         raise ClaimActionError(f"{config.source}: claims.to: expected the address claims are sent to")
-    from daemon.evaluate import write_at_release
+    from daemon.passes.evaluate import write_at_release
 
     claim = write_at_release(store, config, claim, now)
     with ImapMailbox(imap_settings(config)) as mailbox:

@@ -15,14 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 from daemon.config import Config, Secret
-from daemon.evaluate import policy_of
-from daemon.imap import ImapMailbox, MailboxError
-from daemon.oauth import OAuthError, access_token, read_client_secrets
-from daemon.pipeline import imap_settings, smtp_settings
-from daemon.secrets import SecretError, read_secret, resolve_file
-from daemon.smtp import SmtpError, login_only
-from daemon.statefile import ForeignFile, check_state
-from daemon.store import Store, StoreError
+from daemon.mail.imap import ImapMailbox, MailboxError
+from daemon.mail.oauth import OAuthError, access_token, read_client_secrets
+from daemon.mail.secrets import SecretError, read_secret, resolve_file
+from daemon.mail.smtp import SmtpError, login_only
+from daemon.passes.evaluate import policy_of
+from daemon.passes.pipeline import imap_settings, smtp_settings
+from daemon.state.statefile import ForeignFile, check_state
+from daemon.state.store import Store, StoreError
 from rules.letters import template_problems
 
 
@@ -36,7 +36,7 @@ class Finding:
 class Doctor:
     def __init__(self, config: Config, now: datetime, say: Callable[[Finding], None], roundtrip: bool = False) -> None:
         self.config = config
-        self.roundtrip = roundtrip  # --roundtrip: a test draft through Drafts and back (daemon/roundtrip.py)
+        self.roundtrip = roundtrip  # --roundtrip: a test draft through Drafts and back (daemon/commands/roundtrip.py)
         self.now = now
         self.say = say
         self.failures = 0
@@ -190,7 +190,7 @@ class Doctor:
             self.report("FAIL", "imap", f"{exc} ({where})")
 
     def check_roundtrip(self, mailbox: ImapMailbox) -> None:
-        from daemon.roundtrip import roundtrip
+        from daemon.commands.roundtrip import roundtrip
 
         try:
             roundtrip(mailbox, self.config, self.now, self.report)
