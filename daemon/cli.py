@@ -16,31 +16,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon import clock, logs
-from daemon.config import Config, ConfigError, find_config, load, require_mailbox
-from daemon.state.statefile import ForeignFile, check_state
+from daemon.config import Config, find_config, load, require_mailbox
+from daemon.errors import EXIT_FAILED, EXIT_OK, ConfigError, LateclaimError, UsageError, handle
+from daemon.state.statefile import check_state
 
 if TYPE_CHECKING:
     from daemon.state.store import Store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# The errors that become one line and an exit status, by the module that defines them. They are looked up only
-# when an error happens: importing them all up front would load IMAP, SMTP, OAuth and the parsers for every
-# command, and the daemon's start pays for each import (bench/startup.py).
-USAGE_ERRORS = {"daemon.commands.claim_actions": "ClaimActionError"}
-FAILURES = {"daemon.mail.imap": "MailboxError", "daemon.mail.secrets": "SecretError",
-            "daemon.state.store": "StoreError", "daemon.mail.smtp": "SmtpError", "daemon.mail.oauth": "OAuthError"}
-
-
-def _is_one_of(exc: BaseException, errors: dict[str, str]) -> bool:
-    # A module that was never imported cannot have raised its error.
-    return any(isinstance(exc, getattr(sys.modules[module], name))
-               for module, name in errors.items() if module in sys.modules)
-
-
-class UsageError(Exception):
-    pass
-
 
 def _as_of(text: str) -> datetime:
     """--as-of: an ISO date (end of that day) or date and time; without an offset, in rules.timezone."""
@@ -453,15 +434,12 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
-    from daemon.commands.not_received import NotReceivedError, open_not_received
+    from daemon.commands.not_received import open_not_received
 
     if not args.not_received or not isinstance(args.id, str):
         raise UsageError("claims open needs an order number and --not-received, e.g. "
                          "`lateclaim claims open 171-1234567-1234567 --not-received`")
-    try:
-        claim = open_not_received(store, config, args.id, args.parcel, clock.now())
-    except NotReceivedError as exc:
-        raise UsageError(str(exc)) from None
+    claim = open_not_received(store, config, args.id, args.parcel, clock.now())
     if args.json:
         print(json.dumps(claim.to_json(), ensure_ascii=False))
     else:
@@ -574,12 +552,9 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from daemon.commands.demo import DemoError, demo
+    from daemon.commands.demo import demo
 
-    try:
-        return demo(args.keep)
-    except DemoError as exc:
-        raise UsageError(str(exc)) from None
+    return demo(args.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -599,19 +574,8 @@ def _run(argv: Sequence[str] | None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except ConfigError as exc:
-        print("lateclaim: the configuration has problems:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as exc:
-        if isinstance(exc, UsageError) or _is_one_of(exc, USAGE_ERRORS):
-            print(f"lateclaim: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        if isinstance(exc, ForeignFile) or _is_one_of(exc, FAILURES):
-            print(f"lateclaim: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
+    except LateclaimError as exc:  # anything else is a bug: its traceback is kept
+        return handle(exc)
     except KeyboardInterrupt:
         return 130
 

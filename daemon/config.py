@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon.errors import ConfigError
+
 SEARCH_PATH = (
     Path("~/.config/lateclaim/config.toml"),
     Path("/etc/lateclaim/config.toml"),
@@ -26,14 +28,6 @@ LANGUAGES = ("auto", "fr", "en", "de", "it", "es")
 ASKS = ("gesture", "shipping_refund", "credit", "prime_extension")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; `problems` lists every reason, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

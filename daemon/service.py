@@ -28,14 +28,11 @@ from typing import TYPE_CHECKING
 import structlog
 
 from daemon import clock
-from daemon.config import Config, ConfigError, load
-from daemon.mail.imap import ImapMailbox, MailboxError
-from daemon.mail.oauth import OAuthError
-from daemon.mail.secrets import SecretError
-from daemon.mail.smtp import SmtpError
+from daemon.config import Config, load
+from daemon.errors import ConfigError, MailboxError, ResourceError
+from daemon.mail.imap import ImapMailbox
 from daemon.passes.pipeline import imap_settings, sync_with
 from daemon.passes.sync import SyncSummary
-from daemon.state.store import StoreError
 from daemon.systemd import notify
 
 if TYPE_CHECKING:
@@ -47,7 +44,6 @@ IDLE_RENEW = 600.0  # seconds: Gmail and peers drop an IDLE left alone for 29 mi
 LIMIT_PAUSE = 3600.0  # seconds, at least: after a quota or too-many-connections refusal, trying sooner makes it worse
 PROGRESS_EVERY, PROGRESS_EVERY_S = 100, 10.0  # messages, seconds: how often a first reading reports progress
 START_EXTENSION_S = 120  # each report gives the start this much more time (the units' TimeoutStartSec)
-RECOVERABLE = (MailboxError, SecretError, StoreError, SmtpError, OAuthError)
 
 
 class Backoff:
@@ -134,7 +130,7 @@ class Service:
 
     def _failed(self, exc: Exception) -> float:
         """Logs a failed pass (called while handling it); returns the seconds until the next attempt."""
-        if not isinstance(exc, RECOVERABLE):
+        if not isinstance(exc, ResourceError):  # a bug, not a server or file that failed
             log.exception("sync_crashed")
             return self.retry.next()
         delay = self._limit_reached(exc) or self.retry.next()
@@ -175,7 +171,7 @@ class Service:
                         if mailbox.wait_for_mail(folder, IDLE_RENEW, self._tick):
                             log.info("new_mail", folder=folder)
                             self._bring_forward(0)
-            except RECOVERABLE as exc:
+            except ResourceError as exc:
                 delay = self._limit_reached(exc) or backoff.next()
                 log.warning("watch_interrupted", error=str(exc), retry_in=round(delay), **_server_says(exc))
                 self._pause(delay)

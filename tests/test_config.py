@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import Config, ConfigError, load, require_mailbox
-from daemon.mail.secrets import SecretError, read_secret
+from daemon.config import Config, load, require_mailbox
+from daemon.errors import ConfigError, SecretError
+from daemon.mail.secrets import read_secret
 
 ROOT = Path(__file__).resolve().parents[1]
 

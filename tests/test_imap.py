@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from daemon.mail.imap import ImapMailbox, ImapSettings, MailboxError
+from daemon.errors import MailboxError
+from daemon.mail.imap import ImapMailbox, ImapSettings
 from tests.servers.dovecot import Account, Dovecot, free_port
 
 AMAZON = ["amazon.fr", "amazon.com", "amazon.co.uk"]

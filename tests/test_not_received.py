@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.commands.not_received import NotReceivedError, find_parcel, open_not_received
+from daemon.commands.not_received import find_parcel, open_not_received
 from daemon.config import load
+from daemon.errors import NotReceivedError
 from daemon.state.store import Store
 from rules.timeline import timelines
 from tests.rules_helpers import at, delivered, ordered

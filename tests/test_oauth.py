@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import ConfigError, load
+from daemon.config import load
+from daemon.errors import ConfigError
 from daemon.mail.oauth import write_token_file
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot

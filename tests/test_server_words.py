@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from imapclient.exceptions import LoginError
 
-from daemon.mail.imap import ImapMailbox, ImapSettings, MailboxError, server_words
+from daemon.errors import MailboxError
+from daemon.mail.imap import ImapMailbox, ImapSettings, server_words
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import REFUSALS, Account, Dovecot
 

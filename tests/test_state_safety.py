@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
+from daemon.errors import StoreError
 from daemon.state.statefile import APPLICATION_ID
-from daemon.state.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from daemon.state.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 
 def a_program(path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.state.store import SCHEMA_VERSION, Store, StoreError
+from daemon.errors import StoreError
+from daemon.state.store import SCHEMA_VERSION, Store
 from parsers.model import DateWindow, Event, EventKind, MessageInfo, ParseResult, Status
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -99,7 +100,8 @@ def test_a_full_disk_is_a_clear_error_and_leaves_the_file_whole(tmp_path: Path) 
         import resource, signal, sys
         sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from tests.test_store import result, NOW
-        from daemon.state.store import Store, StoreError
+        from daemon.errors import StoreError
+        from daemon.state.store import Store
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
         from pathlib import Path
         with Store(Path({str(path)!r})) as store:

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.config import Config
+from daemon.errors import ClaimActionError
 from daemon.mail.imap import ImapMailbox
 from daemon.passes.outbox import deliver
 from daemon.passes.pipeline import imap_settings, smtp_outbox
@@ -17,10 +18,6 @@ from parsers.model import Event, EventKind
 from rules.timeline import USER_PATTERN, timelines
 
 OUTCOMES = ("granted", "refused")
-
-
-class ClaimActionError(Exception):
-    pass
 
 
 def _claim(store: Store, claim_id: int, allowed: tuple[str, ...], action: str) -> Claim:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from daemon import logs
 from daemon.commands.claim_actions import resolve, stats
 from daemon.config import ClaimsConfig, Config, RulesConfig, StateConfig
+from daemon.errors import DemoError
 from daemon.mail.emldir import EmlDirMailbox
 from daemon.output.explain import claim_rows, order_rows
 from daemon.passes.delivery import Channels
@@ -61,10 +62,6 @@ def demo_config(workdir: Path) -> Config:
         claims=ClaimsConfig(mode="draft", sender=DEMO_ADDRESS, signature="Camille Martin"),
         source=workdir / "config.toml",
     )
-
-
-class DemoError(Exception):
-    """The --keep directory cannot be used; the message says why."""
 
 
 def demo(keep: Path | None = None, mailbox_dir: Path = SAMPLE_MAILBOX) -> int:

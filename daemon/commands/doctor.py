@@ -15,14 +15,15 @@ from datetime import datetime
 from pathlib import Path
 
 from daemon.config import Config, Secret
-from daemon.mail.imap import ImapMailbox, MailboxError
-from daemon.mail.oauth import OAuthError, access_token, read_client_secrets
-from daemon.mail.secrets import SecretError, read_secret, resolve_file
-from daemon.mail.smtp import SmtpError, login_only
+from daemon.errors import ForeignFile, MailboxError, OAuthError, SecretError, SmtpError, StoreError
+from daemon.mail.imap import ImapMailbox
+from daemon.mail.oauth import access_token, read_client_secrets
+from daemon.mail.secrets import read_secret, resolve_file
+from daemon.mail.smtp import login_only
 from daemon.passes.evaluate import policy_of
 from daemon.passes.pipeline import imap_settings, smtp_settings
-from daemon.state.statefile import ForeignFile, check_state
-from daemon.state.store import Store, StoreError
+from daemon.state.statefile import check_state
+from daemon.state.store import Store
 from rules.letters import template_problems
 
 

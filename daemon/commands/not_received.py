@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 
 from daemon.config import Config
+from daemon.errors import NotReceivedError
 from daemon.passes.evaluate import past_claim, policy_of
 from daemon.passes.outbox import new_message_id
 from daemon.state.store import Claim, Store
@@ -23,10 +24,6 @@ from rules.verdict import verdict
 
 TRACK = "C"
 ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
-
-
-class NotReceivedError(Exception):
-    pass
 
 
 def _parcel_number(shipment: Shipment) -> int | None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from daemon.config import Config, ConfigError
+from daemon.config import Config
+from daemon.errors import ConfigError
 from daemon.passes.guidance import situation
 from daemon.state.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from daemon.config import Config
-from daemon.mail.imap import ImapMailbox, MailboxError
+from daemon.errors import MailboxError
+from daemon.mail.imap import ImapMailbox
 from daemon.passes.outbox import WIRE
 
 Report = Callable[[str, str, str], None]  # level (ok | warn | FAIL), check, detail

@@ -27,33 +27,12 @@ from imapclient.imapclient import ALL, DRAFTS, SENT
 
 from daemon import __version__
 from daemon.config import is_loopback
+from daemon.errors import MailboxError
 
 IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
 
 
-# Refusals that retrying soon only makes worse: Gmail's bandwidth and quota limits, and its 15-connection cap
-# (the words come with [ALERT] or no code at all, so they are matched too).
-LONG_REFUSAL_CODES = frozenset({"OVERQUOTA", "THROTTLED", "LIMIT"})
-TOO_MANY_CONNECTIONS = re.compile(r"too many (?:simultaneous |concurrent )?connections|connection limit|"
-                                  r"maximum number of connections", re.I)
 SERVER_WORDS = re.compile(r"\[(?P<code>[A-Z][A-Z0-9-]*)(?:[^\]]*)\]\s*(?P<text>.*)", re.S)
-
-
-class MailboxError(Exception):
-    """The mailbox cannot be used; the message says which server and what failed, never the password.
-
-    `code` is the server's response code when it gave one ("AUTHENTICATIONFAILED", "ALERT", "OVERQUOTA"...),
-    and `server_says` its own words, shown to the user as they are."""
-
-    def __init__(self, message: str, code: str = "", server_says: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.server_says = server_says
-
-    @property
-    def refused_for_long(self) -> bool:
-        """A quota or connection-limit refusal: the next attempt should wait an hour or more."""
-        return self.code in LONG_REFUSAL_CODES or bool(TOO_MANY_CONNECTIONS.search(self.server_says))
 
 
 def server_words(exc: BaseException) -> tuple[str, str]:

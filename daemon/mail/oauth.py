@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import OAuth2Config
+from daemon.errors import OAuthError
 from daemon.mail.secrets import resolve_file
 
 SCOPES = ["https://mail.google.com/"]  # what Gmail's IMAP and SMTP accept; narrower scopes are refused there
-
-
-class OAuthError(Exception):
-    pass
 
 
 def read_token_file(config: OAuth2Config) -> dict[str, Any]:

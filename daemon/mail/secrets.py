@@ -7,10 +7,7 @@ import subprocess
 from pathlib import Path
 
 from daemon.config import Secret
-
-
-class SecretError(Exception):
-    pass
+from daemon.errors import SecretError
 
 
 def resolve_file(path: Path) -> Path:

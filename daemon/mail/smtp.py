@@ -9,15 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from daemon.config import is_loopback
-
-
-class SmtpError(Exception):
-    """`may_have_reached`: the failure came after the message's last byte may have reached the server (a lost
-    connection while it answered), so the message may have been accepted although we never heard it."""
-
-    def __init__(self, message: str, may_have_reached: bool = False) -> None:
-        super().__init__(message)
-        self.may_have_reached = may_have_reached
+from daemon.errors import SmtpError
 
 
 @dataclass(frozen=True)

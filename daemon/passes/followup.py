@@ -35,7 +35,8 @@ from typing import Any
 
 import structlog
 
-from daemon.mail.imap import ImapMailbox, MailboxError, any_of, readable_text, sender_criteria
+from daemon.errors import MailboxError
+from daemon.mail.imap import ImapMailbox, any_of, readable_text, sender_criteria
 from daemon.passes.answers import excerpt
 from daemon.passes.outbox import claim_reference
 from daemon.state.store import Claim, Store

@@ -32,8 +32,9 @@ import structlog
 
 from daemon import clock, faults
 from daemon.config import Config
-from daemon.mail.imap import ImapMailbox, MailboxError
-from daemon.mail.smtp import SmtpError, SmtpSettings, send
+from daemon.errors import MailboxError, SmtpError
+from daemon.mail.imap import ImapMailbox
+from daemon.mail.smtp import SmtpSettings, send
 from daemon.passes.guidance import situation
 from daemon.passes.thread import thread_of
 from daemon.state.store import Claim, Store

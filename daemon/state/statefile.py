@@ -18,15 +18,13 @@ import stat
 from pathlib import Path
 from typing import Literal
 
+from daemon.errors import ForeignFile
+
 APPLICATION_ID = 0x4C434C4D  # "LCLM", in the SQLite header (offset 68) of every state file lateclaim creates
 SQLITE_MAGIC = b"SQLite format 3\x00"
 OWN_TABLES = frozenset({"folders", "messages", "events", "claims", "claim_history"})
 
 Kind = Literal["missing", "ours", "unstamped"]
-
-
-class ForeignFile(Exception):
-    """What is at state.path is not lateclaim's: the message says what it is, for "state file PATH: ..."."""
 
 
 def _refuse(what: str) -> ForeignFile:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from daemon.errors import ForeignFile, StoreError
 from daemon.state import statefile
 from daemon.state.records import event_from_record, event_to_record
 from parsers.model import Event, MessageInfo, ParseResult, Status
@@ -109,10 +110,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 WAL_PAGES = 64  # 256 KB of WAL at most between checkpoints (SQLite's default, 1000 pages, is 4 MB)
-
-
-class StoreError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -220,7 +217,7 @@ class Store:
         self.path = path
         try:
             kind = statefile.identify(path)  # before anything is opened for writing or chmodded
-        except statefile.ForeignFile as exc:
+        except ForeignFile as exc:
             raise StoreError(f"state file {path}: {exc}") from None
         if readonly and kind == "missing":
             raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
