@@ -2,8 +2,8 @@
 
 Each parcel gets a timeline drawn as inline SVG (the promised window, its revisions, the delivery or the attempt,
 how many days late) with the claims made about it, their status and outcome; the page opens with the year's
-totals. It reads the same data as `orders` and `claims list`, gathered in one function (`gather`) that reads the
-shipment's fields defensively, so that a change in the timeline's shape touches that function only. The page is
+totals. It reads the same data as `orders` and `claims list`, gathered in one function (`gather`) from the
+timeline's typed fields (a change in their shape is a type error there, not a silently empty report). The page is
 readable on a phone (the drawings scale, the text wraps) and prints one parcel per block.
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import Any
 
 from daemon.config import Config
 from daemon.state.store import Claim, Store
+from parsers.model import EventKind
 
 STEP_WORDS = {"A1": "goodwill request (arrived late)", "B1": "where is my parcel?", "B2": "formal notice",
               "B3": "termination and refund"}
@@ -50,10 +50,8 @@ class Parcel:
         return [d for d in found if d is not None]
 
 
-def _day(moment: Any) -> date | None:
-    if isinstance(moment, datetime):
-        return moment.date()
-    return moment if isinstance(moment, date) else None
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment else None
 
 
 def gather(store: Store, config: Config, now: datetime) -> list[Parcel]:
@@ -64,21 +62,17 @@ def gather(store: Store, config: Config, now: datetime) -> list[Parcel]:
     claims = store.claims()
     parcels = []
     for shipment, verdict in shipments_with_verdicts(store, config, now):
-        promise = getattr(shipment, "promise", None)
-        revisions = []
-        for sighting in getattr(shipment, "revisions", ()):
-            revised = getattr(sighting.event, "promise", None)
-            if revised is not None:
-                revisions.append((_day(sighting.message.sent_at), revised.end))
-        attempts = [s for s in getattr(shipment, "sightings", ()) if s.event.kind.value == "attempted"]
-        attempted = (_day(attempts[-1].event.delivered_on) or _day(attempts[-1].message.sent_at)) if attempts else None
-        order_id, parcel = shipment.order_id, str(getattr(shipment, "shipment", "") or "")
+        promise = shipment.promise
+        revisions = [(_day(s.message.sent_at), s.event.promise.end) for s in shipment.revisions if s.event.promise]
+        attempts = [s for s in shipment.sightings if s.event.kind is EventKind.ATTEMPTED]
+        attempted = (attempts[-1].event.delivered_on or _day(attempts[-1].message.sent_at)) if attempts else None
+        order_id, parcel = shipment.order_id, shipment.shipment
         parcels.append(Parcel(
-            order_id=order_id, parcel=parcel, marketplace=getattr(shipment, "marketplace", ""),
-            items=list(getattr(shipment, "items", ())), promise_start=getattr(promise, "start", None),
-            promise_end=getattr(promise, "end", None), revisions=revisions,
-            delivered_on=getattr(shipment, "delivered_on", None), attempted_on=attempted,
-            verdict=str(getattr(verdict.kind, "value", verdict.kind)), days_late=getattr(verdict, "days_late", None),
+            order_id=order_id, parcel=parcel, marketplace=shipment.marketplace,
+            items=list(shipment.items), promise_start=promise.start if promise else None,
+            promise_end=promise.end if promise else None, revisions=revisions,
+            delivered_on=shipment.delivered_on, attempted_on=attempted,
+            verdict=verdict.kind.value, days_late=verdict.days_late,
             authenticated=authenticated(shipment),
             claims=[c for c in claims if c.order_id == order_id and str(c.shipment or "") == parcel],
         ))

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from daemon.output.explain import authenticated, claim_rows, order_rows, window_words
+from daemon.output.explain import authenticated, claim_rows, order_rows
 from daemon.state.store import Claim
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from parsers.model import DateWindow
     from rules.claims import Outlook
 
 VERDICT_STYLE = {"on_time": "green", "late": "yellow", "overdue": "bold red", "pending": "dim",
@@ -94,18 +95,16 @@ def _when(day: date | None) -> str:
     return day.strftime("%a %d %b %Y") if day else "[dim]—[/]"
 
 
-def _promise(window: Any) -> str:
+def _promise(window: DateWindow | None) -> str:
     """A promise in the same words as the delivery beside it: a day, a window, or "by" a day."""
-    end = getattr(window, "end", None)
-    if end is None:
-        return "[dim]—[/]" if window is None else window_words(window)
-    start, latest = getattr(window, "start", None), getattr(window, "latest", None)
-    text = _when(end)
-    if start is None:
+    if window is None:
+        return "[dim]—[/]"
+    text = _when(window.end)
+    if window.start is None:
         text = f"by {text}"
-    elif start != end:
-        text = f"{start:%a %d} – {text}"
-    return text + (f" by {latest:%H:%M}" if latest else "")
+    elif window.start != window.end:
+        text = f"{window.start:%a %d} – {text}"
+    return text + (f" by {window.latest:%H:%M}" if window.latest else "")
 
 
 # -- claims ---------------------------------------------------------------------------------------------
