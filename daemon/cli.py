@@ -485,6 +485,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from daemon.commands.report import is_a_report, write_report
+    from daemon.files import write_whole
     from daemon.state.store import Store
 
     config = load_config(args)
@@ -495,16 +496,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(page)
         return EXIT_OK
     output: Path = args.output or Path(f"lateclaim-report-{args.year or now.year}.html")
-    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
         if output.exists() and not (output.is_file() and is_a_report(output.open("rb").read(1024))):
             raise UsageError(f"--output {output}: it exists and is not a lateclaim report; lateclaim replaces only "
                              "a report it wrote (name another file)")
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
-            out.write(page)
-        partial.replace(output)
+        write_whole(output, page.encode("utf-8"))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UsageError(f"--output {output}: cannot write it: {exc.strerror or exc}") from None
     print(f"Report written to {output} (open it in a browser; it loads nothing from the network).")
     return EXIT_OK

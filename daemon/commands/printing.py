@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import errno
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from daemon.config import Config
 from daemon.errors import ConfigError
+from daemon.files import write_whole
 from daemon.passes.guidance import situation
 from daemon.state.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post
@@ -69,10 +69,7 @@ def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf:
     if pdf.exists() and not _own_letter(pdf):
         raise OSError(errno.EEXIST, "it exists and is not a letter lateclaim printed; lateclaim replaces only its "
                       "own (name another file)")
-    partial = pdf.with_name(pdf.name + ".part")
-    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-        out.write(data)
-    partial.replace(pdf)
+    write_whole(pdf, data)
     return Printed(pdf, recipient[0], day.isoformat(), warnings)
 
 

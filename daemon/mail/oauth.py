@@ -8,12 +8,12 @@ $CREDENTIALS_DIRECTORY, so it can be a credential. Google's own libraries do the
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from daemon.config import OAuth2Config
 from daemon.errors import OAuthError
+from daemon.files import write_whole
 from daemon.mail.secrets import resolve_file
 
 SCOPES = ["https://mail.google.com/"]  # what Gmail's IMAP and SMTP accept; narrower scopes are refused there
@@ -60,10 +60,7 @@ def read_client_secrets(path: Path) -> dict[str, Any]:
 def write_token_file(path: Path, data: dict[str, Any]) -> None:
     """Write it whole or not at all, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(path.name + ".part")
-    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
-        json.dump(data, out)
-    partial.replace(path)
+    write_whole(path, json.dumps(data).encode("utf-8"))
 
 
 def access_token(config: OAuth2Config) -> str:

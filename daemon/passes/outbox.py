@@ -16,7 +16,6 @@ is first looked up at its destination by its Message-ID:
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 import uuid
@@ -33,6 +32,7 @@ import structlog
 from daemon import clock, faults
 from daemon.config import Config
 from daemon.errors import MailboxError, SmtpError
+from daemon.files import write_whole
 from daemon.mail.imap import ImapMailbox
 from daemon.mail.smtp import SmtpSettings, send
 from daemon.passes.guidance import situation
@@ -53,6 +53,7 @@ LOOK_EVERY = 2.0  # seconds between two lookups while waiting
 
 class Outbox(Protocol):
     description: str
+    is_draft: bool  # the user sends it by hand: it starts with a note on where to paste it
     retry_is_safe: bool  # contains() is authoritative: a claim it does not find after an attempt can be put again
     settle_seconds: float  # after an attempt, how long its copy may take to show to contains()
 
@@ -72,7 +73,7 @@ class DraftsOutbox:
     """The mailbox's \\Drafts folder: Gmail shows each claim as a draft, ready to review and send."""
 
     description = "the Drafts folder"
-    is_draft = True  # the user sends it by hand: it starts with a note on where to paste it
+    is_draft = True
     retry_is_safe = True
     settle_seconds = 0.0
 
@@ -110,14 +111,8 @@ class DirOutbox:
         return self.file_for(message_id).exists()
 
     def put(self, raw: bytes, message_id: str, committing: Callable[[], None]) -> dict[str, Any]:
-        final = self.file_for(message_id)
-        partial = final.with_suffix(".part")
         committing()
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-            out.write(raw)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(final)
+        write_whole(self.file_for(message_id), raw)
         return {}
 
     def remove(self, message_id: str) -> int:
@@ -134,6 +129,7 @@ class SmtpOutbox:
     (filed right after the server accepted it, as mail clients do) depends on the SMTP server, not on the IMAP
     one: `files_sent`."""
 
+    is_draft = False  # it leaves as it is: no note for the user in it
     retry_is_safe = False  # a message the server may have accepted is never sent again automatically
 
     def __init__(self, settings: Callable[[], SmtpSettings], sender: str, recipients: list[str],
@@ -222,7 +218,7 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
 
 def message_for(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime) -> bytes:
     """The message `claim` goes out as through `outbox`: in its thread, with the note above it in a draft."""
-    note = draft_note(situation(store, claim, config, now)) if getattr(outbox, "is_draft", False) else ""
+    note = draft_note(situation(store, claim, config, now)) if outbox.is_draft else ""
     return compose(claim, config, now, thread_of(store, claim), note)
 
 
