@@ -244,8 +244,8 @@ class _Reader:
         return self.get(key, default, check, 'an IANA time zone such as "Europe/Paris"')
 
     def secret(self) -> Secret:
-        file = self.path("password_file", None)
-        command = self.strings("password_command", ())
+        file = self.path("password_file", Secret().file)
+        command = self.strings("password_command", Secret().command)
         if file is not None and command:
             self.problem("password_file", "set password_file or password_command, not both")
         return Secret(file, command)
@@ -262,7 +262,8 @@ def _address_lines(value: Any) -> tuple[str, ...] | None:
 
 
 def parse(data: Mapping[str, Any], path: Path) -> Config:
-    """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem."""
+    """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem. A key left out
+    takes its dataclass field's default (`d`, `cd`... below): each default is written once, in the dataclass."""
     problems: list[str] = []
     where = str(path)
     known = {"mailbox", "state", "rules", "claims", "smtp", "log"}
@@ -272,26 +273,26 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     def reader(table: str) -> _Reader:
         return _Reader(problems, where, table, data.get(table, {}))
 
-    r = reader("mailbox")
+    r, d = reader("mailbox"), MailboxConfig()
     oauth2 = None
     if "oauth2" in r.data:
         r.used.add("oauth2")
-        o = _Reader(problems, where, "mailbox.oauth2", r.data["oauth2"])
+        o, od = _Reader(problems, where, "mailbox.oauth2", r.data["oauth2"]), OAuth2Config()
         oauth2 = OAuth2Config(
-            client_secrets_file=o.path("client_secrets_file", None),
-            token_file=o.path("token_file", OAuth2Config.token_file) or OAuth2Config.token_file,
-            token_uri=o.text("token_uri", OAuth2Config.token_uri),
+            client_secrets_file=o.path("client_secrets_file", od.client_secrets_file),
+            token_file=o.path("token_file", od.token_file) or od.token_file,
+            token_uri=o.text("token_uri", od.token_uri),
         )
         o.finish()
     mailbox = MailboxConfig(
-        host=r.text("host", MailboxConfig.host),
-        port=r.integer("port", MailboxConfig.port, 1, 65535),
-        security=r.choice("security", MailboxConfig.security, SECURITY_MODES),
-        username=r.text("username", ""),
+        host=r.text("host", d.host),
+        port=r.integer("port", d.port, 1, 65535),
+        security=r.choice("security", d.security, SECURITY_MODES),
+        username=r.text("username", d.username),
         password=r.secret(),
-        folders=r.strings("folders", ()),
-        poll_interval=r.integer("poll_interval", MailboxConfig.poll_interval, 10, 86400),
-        ca_file=r.path("ca_file", None),
+        folders=r.strings("folders", d.folders),
+        poll_interval=r.integer("poll_interval", d.poll_interval, 10, 86400),
+        ca_file=r.path("ca_file", d.ca_file),
         oauth2=oauth2,
     )
     if oauth2 is not None and mailbox.password.configured:
@@ -301,37 +302,36 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
                   "allowed only for a loopback address (use tls or starttls)")
     r.finish()
 
-    r = reader("state")
-    state_path = r.path("path", StateConfig.path)
-    state = StateConfig(path=state_path or StateConfig.path)
+    r, sd = reader("state"), StateConfig()
+    state = StateConfig(path=r.path("path", sd.path) or sd.path)
     r.finish()
 
-    r = reader("rules")
+    r, rd = reader("rules"), RulesConfig()
     rules = RulesConfig(
-        timezone=r.zone("timezone", RulesConfig.timezone),
-        grace_days=r.integer("grace_days", 0, 0, 60),
-        trust_unauthenticated=r.boolean("trust_unauthenticated", False),
-        authserv_ids=r.strings("authserv_ids", RulesConfig.authserv_ids),
+        timezone=r.zone("timezone", rd.timezone),
+        grace_days=r.integer("grace_days", rd.grace_days, 0, 60),
+        trust_unauthenticated=r.boolean("trust_unauthenticated", rd.trust_unauthenticated),
+        authserv_ids=r.strings("authserv_ids", rd.authserv_ids),
     )
     r.finish()
 
-    r = reader("claims")
+    r, cd = reader("claims"), ClaimsConfig()
     claims = ClaimsConfig(
-        mode=r.choice("mode", "draft", CLAIM_MODES),
-        language=r.choice("language", "auto", LANGUAGES),
-        sender=r.text("from", "") or mailbox.username,  # your own address, typed once
-        to=r.text("to", ""),
-        max_per_day=r.integer("max_per_day", 3, 0, 100),
-        max_per_year=r.integer("max_per_year", 12, 0, 1000),
-        notice_days=r.integer("notice_days", 7, 1, 60),
-        ask=r.choice("ask", "gesture", ASKS),
-        signature=r.text("signature", ""),
-        template_dir=r.path("template_dir", None),
-        max_age_days=r.integer("max_age_days", 30, 1, 3650),
-        postal_address=r.get("postal_address", (), _address_lines,
+        mode=r.choice("mode", cd.mode, CLAIM_MODES),
+        language=r.choice("language", cd.language, LANGUAGES),
+        sender=r.text("from", cd.sender) or mailbox.username,  # your own address, typed once
+        to=r.text("to", cd.to),
+        max_per_day=r.integer("max_per_day", cd.max_per_day, 0, 100),
+        max_per_year=r.integer("max_per_year", cd.max_per_year, 0, 1000),
+        notice_days=r.integer("notice_days", cd.notice_days, 1, 60),
+        ask=r.choice("ask", cd.ask, ASKS),
+        signature=r.text("signature", cd.signature),
+        template_dir=r.path("template_dir", cd.template_dir),
+        max_age_days=r.integer("max_age_days", cd.max_age_days, 1, 3650),
+        postal_address=r.get("postal_address", cd.postal_address, _address_lines,
                              'a list of 2 to 6 non-empty address lines of at most 60 characters, such as '
                              '["12 rue des Lilas", "75011 Paris"]'),
-        place=r.text("place", ""),
+        place=r.text("place", cd.place),
     )
     if claims.mode == "send" and not claims.to:
         r.problem("to", 'mode = "send" needs the address claims are sent to')
@@ -339,25 +339,25 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         r.problem("from", 'mode = "send" needs your own address')
     r.finish()
 
-    r = reader("smtp")
+    r, md = reader("smtp"), SmtpConfig()
     smtp_password = r.secret()
     smtp = SmtpConfig(
-        host=r.text("host", SmtpConfig.host),
-        port=r.integer("port", SmtpConfig.port, 1, 65535),
-        security=r.choice("security", SmtpConfig.security, SECURITY_MODES),
+        host=r.text("host", md.host),
+        port=r.integer("port", md.port, 1, 65535),
+        security=r.choice("security", md.security, SECURITY_MODES),
         # With a password of its own, SMTP logs in as the mailbox does unless told otherwise.
-        username=r.text("username", "") or (mailbox.username if smtp_password.configured else ""),
+        username=r.text("username", md.username) or (mailbox.username if smtp_password.configured else ""),
         password=smtp_password,
-        ca_file=r.path("ca_file", None),
-        files_sent=r.choice("files_sent", "auto", ("auto", "yes", "no")),
-        sent_copy_wait=r.integer("sent_copy_wait", 180, 0, 3600),
+        ca_file=r.path("ca_file", md.ca_file),
+        files_sent=r.choice("files_sent", md.files_sent, ("auto", "yes", "no")),
+        sent_copy_wait=r.integer("sent_copy_wait", md.sent_copy_wait, 0, 3600),
     )
     if smtp.security == "plain" and not is_loopback(smtp.host):
         r.problem("security", f'"plain" is refused for {smtp.host!r}: allowed only for a loopback address')
     r.finish()
 
-    r = reader("log")
-    log = LogConfig(level=r.choice("level", "info", LOG_LEVELS), format=r.choice("format", "auto", LOG_FORMATS))
+    r, ld = reader("log"), LogConfig()
+    log = LogConfig(level=r.choice("level", ld.level, LOG_LEVELS), format=r.choice("format", ld.format, LOG_FORMATS))
     r.finish()
 
     if problems:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from daemon.config import Config, load, require_mailbox
+from daemon.config import Config, OAuth2Config, load, require_mailbox
 from daemon.errors import ConfigError, SecretError
 from daemon.mail.secrets import read_secret
 
@@ -35,8 +36,11 @@ def test_the_example_file_loads_and_documents_every_key() -> None:
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
-    config = load(write(tmp_path, ""))
-    assert config.mailbox == Config().mailbox
+    path = write(tmp_path, "")
+    config = load(path)
+    assert config == replace(Config(), source=path)  # every table, every key: the dataclasses' defaults
+    oauth2 = load(write(tmp_path, "[mailbox.oauth2]\n")).mailbox.oauth2
+    assert oauth2 == OAuth2Config()
     assert require_mailbox(config)  # username and password are still needed to talk to a server
 
 
