@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.errors import StoreError
-from daemon.state.store import SCHEMA_VERSION, Store
+from daemon.state.store import SCHEMA_VERSION, Store, migrate
 from parsers.model import DateWindow, Event, EventKind, MessageInfo, ParseResult, Status
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -147,3 +147,43 @@ def test_root_leaves_the_state_files_to_their_owner(tmp_path: Path) -> None:
             assert len(store.sightings()) == 1
             for sidecar in tmp_path.glob("lateclaim.db-*"):
                 assert (sidecar.stat().st_uid, sidecar.stat().st_gid) == (65534, 65534), sidecar.name
+
+
+# -- migrations ------------------------------------------------------------------------------------------
+
+SCRIPTED = (
+    """
+    CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);  -- a comment; with a semicolon
+    CREATE TABLE log (text TEXT NOT NULL);
+    """,
+    """
+    INSERT INTO notes (text) VALUES ('one; two');
+    CREATE TRIGGER notes_logged AFTER INSERT ON notes BEGIN
+        INSERT INTO log (text) VALUES (new.text);
+        INSERT INTO log (text) VALUES ('again');
+    END;
+    """,
+)
+
+
+def test_a_migration_is_one_script_whatever_semicolons_it_holds(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    migrate(db, SCRIPTED)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.execute("INSERT INTO notes (text) VALUES ('three')")
+    assert [r[0] for r in db.execute("SELECT text FROM notes ORDER BY id")] == ["one; two", "three"]
+    assert [r[0] for r in db.execute("SELECT text FROM log")] == ["three", "again"]
+    migrate(db, SCRIPTED)  # at its version already: nothing runs twice
+    assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 2
+
+
+def test_a_failing_migration_leaves_the_file_at_the_version_before_it(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    broken = (SCRIPTED[0], "ALTER TABLE notes ADD COLUMN kept TEXT; INSERT INTO nowhere VALUES (1);")
+    with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
+        migrate(db, broken)
+    assert not db.in_transaction
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert [r[1] for r in db.execute("PRAGMA table_info(notes)")] == ["id", "text"]  # the ALTER was rolled back
+    migrate(db, SCRIPTED)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2

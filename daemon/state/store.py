@@ -109,6 +109,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[str]) -> None:
+    """Brings the schema (PRAGMA user_version) up to len(migrations). Each migration is a whole script that SQLite
+    itself reads (a ';' in a comment, a string or a trigger's body is SQL, not a separator), run in one transaction
+    with the version it reaches: a migration that fails leaves the file as it was before it."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(migrations):
+        raise StoreError(f"written by a newer lateclaim (schema {version} > {len(migrations)})")
+    for number in range(version, len(migrations)):
+        try:
+            # executescript() runs the script as it is: BEGIN and COMMIT are written in it.
+            db.executescript(f"BEGIN IMMEDIATE;\n{migrations[number]}\n;\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 WAL_PAGES = 64  # 256 KB of WAL at most between checkpoints (SQLite's default, 1000 pages, is 4 MB)
 
 
@@ -296,15 +313,7 @@ class Store:
             raise StoreError(f"state file {self.path}: {exc}{hint}") from None
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"written by a newer lateclaim (schema {version} > {SCHEMA_VERSION})")
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction() as db:
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number + 1}")
+        migrate(self.db, MIGRATIONS)
 
     @property
     def schema_version(self) -> int:
