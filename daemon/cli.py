@@ -12,16 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon import clock, logs
 from daemon.config import Config, find_config, load, require_mailbox
-from daemon.errors import EXIT_FAILED, EXIT_OK, ConfigError, LateclaimError, UsageError, handle
+from daemon.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, LateclaimError, UsageError, handle
 from daemon.state.statefile import check_state
 
-if TYPE_CHECKING:
-    from daemon.state.store import Store
 
 def _as_of(text: str) -> datetime:
     """--as-of: an ISO date (end of that day) or date and time; without an offset, in rules.timezone."""
@@ -40,11 +37,6 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-01-01, got {text!r}") from None
-
-
-def _claim_or_order(text: str) -> int | str:
-    """A claim's ID (a number), or for `claims open` an order number (171-1234567-1234567)."""
-    return _claim_id(text) if text.isdigit() else text
 
 
 def _zone(text: str) -> ZoneInfo:
@@ -84,6 +76,30 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal; the examples of an epilog kept one per line, as typed."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
+def _examples(examples: Sequence[str]) -> str | None:
+    return "examples:\n" + "\n".join(f"  {line}" for line in examples) if examples else None
+
+
+def action(group: argparse._SubParsersAction[argparse.ArgumentParser], command: str, name: str, summary: str,
+           description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
+    """One action of a command (`claims show`): its own --help with examples, and only its own flags."""
+    sub = group.add_parser(name, help=summary, description=description, epilog=_examples(examples),
+                           formatter_class=_Formatter, prog=f"lateclaim {command} {name}")
+    sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                     help="the configuration file (see `lateclaim --help`)")
+    sub.set_defaults(command_line=f"{command} {name}")
+    return sub
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lateclaim",
@@ -98,15 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="the configuration file (before or after the command)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=summary, description=description)
+    def command(name: str, summary: str, description: str,
+                examples: Sequence[str] = ()) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=description, epilog=_examples(examples),
+                                  formatter_class=_Formatter)
         # SUPPRESS: when not given here, a --config given before the command stays.
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                          help="the configuration file (see `lateclaim --help`)")
         return sub
 
-    def as_of(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--as-of", type=_as_of, metavar="DATETIME",
+    def as_of(sub: argparse.ArgumentParser, default: object = None) -> None:
+        sub.add_argument("--as-of", type=_as_of, metavar="DATETIME", default=default,
                          help="evaluate deadlines as of this moment instead of now (replay history); "
                          "a date alone means the end of that day, in rules.timezone")
 
@@ -146,56 +164,125 @@ def build_parser() -> argparse.ArgumentParser:
                        "marketplace's home zone")
     parse.set_defaults(handler=cmd_parse)
 
-    orders = command("orders", "list parcels with promise, arrival, verdict and what is due",
-                     "Every parcel in the state file (an order shipped in two parcels has two rows) with its "
-                     "first promise, the day it arrived (delivered, or made available at a pickup point or by a "
-                     "delivery attempt) and its verdict: pending, on_time, late, overdue (promise passed, nothing "
-                     "arrived), delivered_no_promise, delivered_date_unknown or cancelled; under each row, which "
-                     "date counts and what is due when, or why nothing is. "
-                     "orders arrived ORDER --parcel N [--on DATE] [--pickup]: say that a parcel arrived when no "
-                     "email says so, or when an email could not be tied to one parcel.")
-    orders.add_argument("action", nargs="?", choices=["list", "arrived"], default="list")
-    orders.add_argument("order", nargs="?", help="with arrived: the order number")
-    orders.add_argument("--parcel", default="1", metavar="N", help="with arrived: the parcel (default 1)")
-    orders.add_argument("--on", type=_day, metavar="DATE", help="with arrived: the day it came (default today)")
-    orders.add_argument("--pickup", action="store_true",
-                        help="with arrived: it was made available at a pickup point rather than delivered")
-    orders.add_argument("--json", action="store_true", help="a JSON list (README)")
-    as_of(orders)
-    orders.set_defaults(handler=cmd_orders)
+    orders = command("orders", "list parcels with promise, arrival, verdict and what is due; record an arrival",
+                     "Without an action, or with `list`: every parcel in the state file (an order shipped in two "
+                     "parcels has two rows) with its first promise, the day it arrived and its verdict, and under "
+                     "each row which date counts and what is due when, or why nothing is. `arrived`: say that a "
+                     "parcel arrived when no email says so. `lateclaim orders ACTION --help` tells more.",
+                     ["lateclaim orders", "lateclaim orders --json", "lateclaim orders arrived 171-1234567-1234567 "
+                      "--parcel 2 --on 2026-11-20"])
+    # `orders` alone is `orders list` (the contract: `lateclaim orders [--json]`), so its flags are accepted here
+    # too; SUPPRESS keeps a flag given after `list` from being overwritten by this level's default.
+    orders.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="a JSON list (README)")
+    as_of(orders, default=argparse.SUPPRESS)
+    orders.set_defaults(handler=cmd_orders, action="list")
+    order_actions = orders.add_subparsers(dest="action", metavar="ACTION", title="actions")
+
+    orders_list = action(order_actions, "orders", "list", "every parcel with its verdict (the default)",
+                         "Every parcel in the state file (an order shipped in two parcels has two rows) with its "
+                         "first promise, the day it arrived (delivered, or made available at a pickup point or by "
+                         "a delivery attempt) and its verdict: pending, on_time, late, overdue (promise passed, "
+                         "nothing arrived), delivered_no_promise, delivered_date_unknown or cancelled; under each "
+                         "row, which date counts and what is due when, or why nothing is.",
+                         ["lateclaim orders list", "lateclaim orders list --json --as-of 2026-11-24"])
+    orders_list.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="a JSON list (README)")
+    as_of(orders_list, default=argparse.SUPPRESS)
+    orders_list.set_defaults(handler=cmd_orders)
+
+    arrived = action(order_actions, "orders", "arrived", "a parcel came and no email says so",
+                     "Records that a parcel arrived when no email says so, or when an email could not be tied to "
+                     "one parcel; the next sync takes it into account (a late arrival becomes track A, a "
+                     "not-delivered ladder stops).",
+                     ["lateclaim orders arrived 171-1234567-1234567",
+                      "lateclaim orders arrived 171-1234567-1234567 --parcel 2 --on 2026-11-20 --pickup"])
+    arrived.add_argument("order", metavar="ORDER", help="the order number, e.g. 171-1234567-1234567")
+    arrived.add_argument("--parcel", default="1", metavar="N", help="the parcel of the order (default 1)")
+    arrived.add_argument("--on", type=_day, metavar="DATE", help="the day it came (default today)")
+    arrived.add_argument("--pickup", action="store_true",
+                         help="it was made available at a pickup point rather than delivered")
+    as_of(arrived, default=argparse.SUPPRESS)
+    arrived.set_defaults(handler=_parcel_arrived)
 
     claims = command("claims", "list, show, approve, reject, send, resolve, continue or print claims; open a "
                      "not-received one",
-                     "list: every claim with its status. show ID: one claim's letter, ready to paste into the "
-                     "retailer's contact form, with its evidence and history. approve ID: release a queued claim "
-                     '(mode = "review"); the next sync sends it by SMTP when claims.to is set, else drafts it, '
-                     "written as of that day. reject ID: drop it (a rejected step ends a non-delivery ladder). "
-                     "send ID: send it by SMTP now (--again: an uncertain claim you checked did not go out). "
-                     "confirm-sent ID: an uncertain claim you found in Sent went out. mark-sent ID [--on DATE]: you "
-                     "sent it yourself (chat, contact form, post). resolve ID --outcome granted|refused: record how "
-                     "it ended; this closes the parcel's case (nothing more is written about it). next ID: Amazon "
-                     "answered but the parcel is still missing: go on with the ladder's next step. letter ID --pdf "
-                     "FILE: the claim as a printed letter to send by registered post. open ORDER [--parcel N] "
-                     "--not-received: a parcel shown as delivered never reached you; asks for the carrier's proof "
-                     "of delivery and a redelivery or refund (run it again for the next step when it is due).")
-    claims.add_argument("action", choices=["list", "show", "approve", "reject", "send", "confirm-sent", "mark-sent",
-                                           "resolve", "next", "letter", "open"])
-    claims.add_argument("id", nargs="?", type=_claim_or_order,
-                        help="the claim (all actions but list); for open: the order number")
-    claims.add_argument("--json", action="store_true", help="JSON output (README)")
-    claims.add_argument("--outcome", choices=["granted", "refused"], help="with resolve: how the claim ended")
-    claims.add_argument("--again", action="store_true", help="with send: send an uncertain claim once more")
-    claims.add_argument("--on", type=_day, metavar="DATE", help="with mark-sent: the day you sent it (default: now)")
-    claims.add_argument("--note", default="", help="with reject or resolve: a note kept in the claim's history "
-                        "(what was granted, say)")
-    claims.add_argument("--not-received", action="store_true",
-                        help="with open: the parcel is marked delivered but you never received it")
-    claims.add_argument("--parcel", type=int, metavar="N", help="with open: which parcel of the order (1, 2...)")
-    claims.add_argument("--pdf", type=Path, metavar="FILE",
-                        help="with letter: write the claim as a printed letter (PDF) to FILE, with your postal "
-                        "address (claims.postal_address), the retailer's, place and date, and the registered-post "
-                        "line where the country uses it")
-    claims.set_defaults(handler=cmd_claims)
+                     "Every action has its own help: `lateclaim claims ACTION --help`.",
+                     ["lateclaim claims list", "lateclaim claims show 3", "lateclaim claims resolve 3 --outcome "
+                      "granted --note \"5 EUR voucher\""])
+    claim_actions = claims.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
+
+    def claim_action(name: str, summary: str, description: str, examples: list[str],
+                     json_help: str = "the claim after the change, as one item of `claims list --json`",
+                     ) -> argparse.ArgumentParser:
+        sub = action(claim_actions, "claims", name, summary, description, examples)
+        if name != "open":
+            sub.add_argument("id", metavar="ID", type=_claim_id,
+                             help="the claim's number (see `lateclaim claims list`)")
+        sub.add_argument("--json", action="store_true", help=json_help)
+        sub.set_defaults(handler=cmd_claim_change)
+        return sub
+
+    claims_list = action(claim_actions, "claims", "list", "every claim with its status",
+                         "Every claim: its number, the parcel, the step in words, its status and when it was "
+                         "written.", ["lateclaim claims list", "lateclaim claims list --json"])
+    claims_list.add_argument("--json", action="store_true", help="a JSON list (README)")
+    claims_list.set_defaults(handler=cmd_claims_list)
+
+    show = claim_action("show", "one claim: the letter, its evidence, its history and where it went",
+                        "Prints one claim's letter, ready to paste into the retailer's contact form or chat, with "
+                        "its evidence in words, its history and where it is (Drafts, Sent, the queue).",
+                        ["lateclaim claims show 3", "lateclaim claims show 3 --json"],
+                        json_help="the claim with body, evidence and where it is (README)")
+    show.set_defaults(handler=cmd_claims_show)
+    claim_action("approve", "release a queued claim (mode = \"review\")",
+                 "Releases a queued claim; the next sync sends it by SMTP when claims.to is set, else drafts it, "
+                 "written as of that day.", ["lateclaim claims approve 3"])
+    reject = claim_action("reject", "drop a claim (a rejected step ends a not-delivered ladder)",
+                          "Drops a claim: it is never written or sent. Rejecting a step of the not-delivered "
+                          "ladder ends the ladder.", ["lateclaim claims reject 3",
+                                                      "lateclaim claims reject 3 --note \"arrived after all\""])
+    claim_action("send", "send a claim by SMTP now",
+                 "Sends the claim by SMTP now (needs [smtp] and claims.to). --again: an `uncertain` claim you "
+                 "checked did not go out is sent once more.", ["lateclaim claims send 3",
+                                                               "lateclaim claims send 3 --again"]).add_argument(
+        "--again", action="store_true", help="send an uncertain claim once more")
+    claim_action("confirm-sent", "an uncertain claim you found in Sent went out",
+                 "An `uncertain` claim (a send whose outcome is unknown) you found in your Sent folder, or that "
+                 "the retailer has: it went out, and its ladder goes on from there.",
+                 ["lateclaim claims confirm-sent 3"])
+    claim_action("mark-sent", "you sent a claim yourself (chat, contact form, post)",
+                 "Records that you sent the claim another way (pasted into the chat or contact form, or by "
+                 "post); its deadlines run from that day.",
+                 ["lateclaim claims mark-sent 3", "lateclaim claims mark-sent 3 --on 2026-11-20"]).add_argument(
+        "--on", type=_day, metavar="DATE", help="the day you sent it (default: now)")
+    resolve = claim_action("resolve", "record how a claim ended; closes the parcel's case",
+                           "Records the outcome (granted or refused); this closes the parcel's case: nothing more "
+                           "is written about it.", ["lateclaim claims resolve 3 --outcome granted --note \"5 EUR "
+                                                    "voucher\"", "lateclaim claims resolve 3 --outcome refused"])
+    resolve.add_argument("--outcome", choices=["granted", "refused"], required=True, help="how the claim ended")
+    next_ = claim_action("next", "Amazon answered but the parcel is still missing: go on with the next step",
+                         "After an answer from Amazon the ladder waits for you; `next` queues its next step when "
+                         "it is due (the parcel is still missing).", ["lateclaim claims next 3"])
+    for sub in (reject, resolve, next_):
+        sub.add_argument("--note", default="", help="a note kept in the claim's history (what was granted, say)")
+    letter = claim_action("letter", "the claim as a printed letter (PDF), for registered post",
+                          "Writes the claim as a printed letter to FILE (0600) with your postal address "
+                          "(claims.postal_address), the retailer's, place and date, your signature "
+                          "(claims.signature) and the registered-post line where the country uses it.",
+                          ["lateclaim claims letter 3 --pdf mise-en-demeure.pdf"])
+    letter.add_argument("--pdf", type=Path, metavar="FILE", required=True, help="where to write the PDF")
+    letter.set_defaults(handler=_claims_letter)
+    opened = claim_action("open", "a parcel shown as delivered never reached you",
+                          "Opens a not-received claim (track C) about a parcel marked delivered that never reached "
+                          "you: it asks for the carrier's proof of delivery and a redelivery or refund. Run it "
+                          "again for the next step when it is due.",
+                          ["lateclaim claims open 171-1234567-1234567 --not-received",
+                           "lateclaim claims open 171-1234567-1234567 --parcel 2 --not-received"],
+                          json_help="the claim it created, as one item of `claims list --json`")
+    opened.add_argument("order", metavar="ORDER", help="the order number, e.g. 171-1234567-1234567")
+    opened.add_argument("--parcel", type=int, metavar="N", help="which parcel of the order (1, 2...)")
+    opened.add_argument("--not-received", action="store_true",
+                        help="the parcel is marked delivered but you never received it (required)")
+    opened.set_defaults(handler=_claims_open)
 
     stats = command("stats", "claims per track, step and outcome, and what was granted",
                     "Counts the claims by track and step, by status and by outcome, and lists those granted "
@@ -339,23 +426,20 @@ def cmd_orders(args: argparse.Namespace) -> int:
     from daemon.state.store import Store
 
     config = load_config(args)
-    if args.action == "arrived":
-        return _parcel_arrived(args, config)
     with Store(config.state.path, readonly=True) as store:
         found = outlooks(store, config, now_or_as_of(args, config))
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps([outlook_json(o) for o in found], ensure_ascii=False, indent=2))
     else:
         show_orders(found)
     return EXIT_OK
 
 
-def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
+def _parcel_arrived(args: argparse.Namespace) -> int:
     from daemon.commands.claim_actions import parcel_arrived
     from daemon.state.store import Store
 
-    if not args.order:
-        raise UsageError("orders arrived needs the order number: lateclaim orders arrived ORDER --parcel N")
+    config = load_config(args)
     now = now_or_as_of(args, config)
     day = args.on or now.astimezone(config.rules.timezone).date()
     how = "made available at a pickup point" if args.pickup else "delivered"
@@ -366,62 +450,31 @@ def _parcel_arrived(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_claims(args: argparse.Namespace) -> int:
-    from daemon.commands import claim_actions
-    from daemon.output.present import show_claim, show_claims
+def cmd_claims_list(args: argparse.Namespace) -> int:
+    from daemon.output.present import show_claims
+    from daemon.state.store import Store
+
+    config = load_config(args)
+    with Store(config.state.path, readonly=True) as store:
+        claims = store.claims()
+    if args.json:
+        print(json.dumps([c.to_json() for c in claims], ensure_ascii=False, indent=2))
+    else:
+        show_claims(claims)
+    return EXIT_OK
+
+
+def cmd_claims_show(args: argparse.Namespace) -> int:
+    from daemon.output.present import show_claim
+    from daemon.passes.guidance import describe_where, where_it_goes
     from daemon.passes.outbox import claim_reference
     from daemon.state.store import Store
 
-    if args.outcome is not None and args.action != "resolve":
-        raise UsageError(f"--outcome goes with `claims resolve`, not with `claims {args.action}`")
-    if args.note and args.action not in ("reject", "resolve"):
-        raise UsageError(f"--note goes with `claims reject` or `claims resolve`, not with `claims {args.action}`")
     config = load_config(args)
-    with Store(config.state.path, readonly=args.action in ("list", "show", "letter")) as store:
-        if args.action == "letter":
-            return _claims_letter(args, config, store)
-        if args.action == "open":
-            return _claims_open(args, config, store)
-        if args.action not in ("list", "show"):
-            if args.id is None:
-                raise UsageError(f"claims {args.action} needs the claim's ID (see `lateclaim claims list`)")
-            now = clock.now()
-            if args.action == "approve":
-                changed = claim_actions.approve(store, args.id, now)
-            elif args.action == "reject":
-                changed = claim_actions.reject(store, args.id, now, args.note)
-            elif args.action == "resolve":
-                if args.outcome is None:
-                    raise UsageError("claims resolve needs --outcome granted or --outcome refused")
-                changed = claim_actions.resolve(store, args.id, args.outcome, now, args.note)
-            elif args.action == "next":
-                changed = claim_actions.request_next(store, args.id, now, args.note)
-            elif args.action == "confirm-sent":
-                changed = claim_actions.confirm_sent(store, args.id, now)
-            elif args.action == "mark-sent":
-                changed = claim_actions.mark_sent(store, args.id, now, args.on, config.rules.timezone)
-            else:
-                changed = claim_actions.send_now(store, config, args.id, now, again=args.again)
-            print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
-            if changed.status == "uncertain" and not args.json:
-                from daemon.passes.outbox import uncertain_note
-
-                print(uncertain_note(changed.id), file=sys.stderr)
-            return EXIT_OK
-        if args.action == "list":
-            claims = store.claims()
-            if args.json:
-                print(json.dumps([c.to_json() for c in claims], ensure_ascii=False, indent=2))
-            else:
-                show_claims(claims)
-            return EXIT_OK
-        if args.id is None:
-            raise UsageError("claims show needs the claim's ID (see `lateclaim claims list`)")
+    with Store(config.state.path, readonly=True) as store:
         claim = store.claim(args.id)
         if claim is None:
             raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
-        from daemon.passes.guidance import describe_where, where_it_goes
-
         where = where_it_goes(store, claim, config, clock.now())
         if args.json:
             print(json.dumps({**claim.to_json(), "body": claim.body, "evidence": claim.evidence,
@@ -433,13 +486,46 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
-    from daemon.commands.not_received import open_not_received
+def cmd_claim_change(args: argparse.Namespace) -> int:
+    """approve, reject, send, confirm-sent, mark-sent, resolve, next: one change of one claim's status."""
+    from daemon.commands import claim_actions
+    from daemon.state.store import Store
 
-    if not args.not_received or not isinstance(args.id, str):
+    config = load_config(args)
+    now = clock.now()
+    with Store(config.state.path) as store:
+        if args.action == "approve":
+            changed = claim_actions.approve(store, args.id, now)
+        elif args.action == "reject":
+            changed = claim_actions.reject(store, args.id, now, args.note)
+        elif args.action == "resolve":
+            changed = claim_actions.resolve(store, args.id, args.outcome, now, args.note)
+        elif args.action == "next":
+            changed = claim_actions.request_next(store, args.id, now, args.note)
+        elif args.action == "confirm-sent":
+            changed = claim_actions.confirm_sent(store, args.id, now)
+        elif args.action == "mark-sent":
+            changed = claim_actions.mark_sent(store, args.id, now, args.on, config.rules.timezone)
+        else:
+            changed = claim_actions.send_now(store, config, args.id, now, again=args.again)
+    print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
+    if changed.status == "uncertain" and not args.json:
+        from daemon.passes.outbox import uncertain_note
+
+        print(uncertain_note(changed.id), file=sys.stderr)
+    return EXIT_OK
+
+
+def _claims_open(args: argparse.Namespace) -> int:
+    from daemon.commands.not_received import open_not_received
+    from daemon.state.store import Store
+
+    if not args.not_received:
         raise UsageError("claims open needs an order number and --not-received, e.g. "
                          "`lateclaim claims open 171-1234567-1234567 --not-received`")
-    claim = open_not_received(store, config, args.id, args.parcel, clock.now())
+    config = load_config(args)
+    with Store(config.state.path) as store:
+        claim = open_not_received(store, config, args.order, args.parcel, clock.now())
     if args.json:
         print(json.dumps(claim.to_json(), ensure_ascii=False))
     else:
@@ -448,19 +534,19 @@ def _claims_open(args: argparse.Namespace, config: Config, store: Store) -> int:
     return EXIT_OK
 
 
-def _claims_letter(args: argparse.Namespace, config: Config, store: Store) -> int:
+def _claims_letter(args: argparse.Namespace) -> int:
     from daemon.commands.printing import print_letter
+    from daemon.state.store import Store
 
-    if args.id is None or args.pdf is None:
-        raise UsageError("claims letter needs the claim's ID and --pdf FILE, e.g. "
-                         "`lateclaim claims letter 3 --pdf mise-en-demeure.pdf`")
-    claim = store.claim(args.id)
-    if claim is None:
-        raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
-    try:
-        printed = print_letter(store, claim, config, clock.now(), args.pdf)
-    except OSError as exc:
-        raise UsageError(f"{args.pdf}: cannot write: {exc.strerror or exc}") from None
+    config = load_config(args)
+    with Store(config.state.path, readonly=True) as store:
+        claim = store.claim(args.id)
+        if claim is None:
+            raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")
+        try:
+            printed = print_letter(store, claim, config, clock.now(), args.pdf)
+        except OSError as exc:
+            raise UsageError(f"{args.pdf}: cannot write: {exc.strerror or exc}") from None
     print(f"{printed.path}: claim {claim.id} as a letter to {printed.recipient}, dated {printed.dated}")
     for warning in printed.warnings:
         print(f"  check: {warning}")
@@ -566,8 +652,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next((dict(a.choices) for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
+def _misplaced(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: Sequence[str]) -> int:
+    """A flag argparse did not take: said as the action it belongs to, when it belongs to another one."""
+    where = getattr(args, "command_line", args.command)
+    flag = next((extra.split("=")[0] for extra in extras if extra.startswith("-")), "")
+    actions = _subcommands(_subcommands(parser)[args.command])
+    owners = [f"`{args.command} {name}`" for name, sub in actions.items()
+              if flag and any(flag in option.option_strings for option in sub._actions)]
+    if f"`{where}`" in owners:  # its own flag, written before the action's name
+        problem = f"{flag} goes after the action: `lateclaim {where} {flag} ...`"
+    elif owners:
+        problem = f"{flag} goes with {' or '.join(owners)}, not with `{where}`"
+    else:
+        problem = f"unrecognized arguments: {' '.join(extras)}"
+    print(f"lateclaim {where}: error: {problem} (see `lateclaim {where} --help`)", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if args.command == "orders" and args.action == "arrived" and getattr(args, "json", False):
+        extras = ["--json", *extras]  # given before `arrived`, where it means nothing
+    if extras:
+        return _misplaced(parser, args, extras)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

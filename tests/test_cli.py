@@ -188,3 +188,37 @@ def test_the_version_is_written_once_and_packaged_as_such(capsys: pytest.Capture
         main(["--version"])
     assert capsys.readouterr().out == f"lateclaim {daemon.__version__}\n"
     assert version("lateclaim") == daemon.__version__
+
+
+def test_each_action_is_a_unit_with_its_own_help_and_only_its_own_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for command in ("claims", "orders"):
+        actions = commands[command]._subparsers._group_actions[0].choices
+        for name, sub in actions.items():
+            page = sub.format_help()
+            assert sub.description and "examples:" in page and f"lateclaim {command} {name}" in page, name
+    claims = commands["claims"]._subparsers._group_actions[0].choices
+    assert "--pdf" not in claims["list"].format_help() and "--pdf" in claims["letter"].format_help()
+    assert "--outcome" in claims["resolve"].format_help() and "--outcome" not in claims["reject"].format_help()
+
+    config = str(tmp_path / "config.toml")
+    assert run(capsys, "demo", "--keep", str(tmp_path))[0] == 0
+    status, out, err = run(capsys, "claims", "list", "--pdf", "x.pdf", "--again", "--parcel", "2",
+                           "--not-received", "--config", config)
+    assert status == 2 and not out
+    assert "--pdf goes with `claims letter`, not with `claims list`" in err
+    assert not (tmp_path / "x.pdf").exists()
+    status, _, err = run(capsys, "claims", "show", "1", "--frobnicate", "--config", config)
+    assert status == 2 and "unrecognized arguments: --frobnicate" in err and "claims show --help" in err
+    status, _, err = run(capsys, "claims", "--json", "list", "--config", config)
+    assert status == 2 and "--json goes after the action" in err
+    status, _, err = run(capsys, "orders", "--json", "arrived", LATE, "--config", config)
+    assert status == 2 and "--json goes with `orders list`" in err
+    with pytest.raises(SystemExit) as exit_:  # argparse's own: a required flag of the action
+        main(["claims", "resolve", "1", "--config", config])
+    assert exit_.value.code == 2 and "--outcome" in capsys.readouterr().err
+    # `orders` alone is `orders list`, and both take --json wherever the contract put it.
+    assert json.loads(run(capsys, "orders", "--json", "--config", config)[1]) == json.loads(
+        run(capsys, "orders", "list", "--json", "--config", config)[1])
