@@ -1,11 +1,12 @@
 """`lateclaim demo`: the whole pipeline on the bundled sample mailbox, with no account and no network.
 
 The sample mailbox (daemon/sample_mailbox/) holds emails written for the project: an amazon.fr parcel that came
-on time, one that came three days late, an amazon.co.uk parcel that never came, a newsletter and a spoofed
-"Amazon" email. The demo lives through the days as the daemon would, a pass each day at 12:30 from the first
-email to a fixed last day, each pass seeing only the mail that had arrived by then; so its output is the same on
-every machine, and it tells the story of the late parcel: "where is my parcel?" drafted the working day after the
-promise, withdrawn when the parcel came, and the goodwill request drafted instead.
+on time, one that came three days late, an amazon.co.uk parcel that never came, a newsletter (left unread by the
+sender filter, as a mail server's search leaves it) and a spoofed "Amazon" email. The demo lives through the days
+as the daemon would, a pass each day at 12:30 from the first email to a fixed last day, each pass seeing only the
+mail that had arrived by then; so its output is the same on every machine, and it tells the story of the late
+parcel: "where is my parcel?" drafted the working day after the promise, withdrawn when the parcel came, and the
+goodwill request drafted instead.
 """
 
 from __future__ import annotations
