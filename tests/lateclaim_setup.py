@@ -46,6 +46,13 @@ def write_config(tmp_path: Path, account: Account, smtp: SmtpServer | None = Non
     return path
 
 
+def received(domain: str, dkim: str = "pass") -> str:
+    """The header block Gmail's receiving server writes: an Amazon email authenticated as any Amazon fact must be."""
+    return ("Received: from a13-41.smtp-out.amazonses.com (a13-41.smtp-out.amazonses.com. [54.240.13.41])\r\n"
+            "        by mx.google.com with ESMTPS id fx37si1.2026;\r\n        Wed, 25 Nov 2026 09:00:00 +0000\r\n"
+            f"Authentication-Results: mx.google.com; dkim={dkim} header.i=@{domain} header.s=s1 header.b=Q2xh\r\n")
+
+
 def deliver_samples(dovecot: Dovecot, account: Account) -> None:
     """The bundled demo mailbox, delivered server-side into the account's INBOX."""
     for path in sorted(SAMPLE_MAILBOX.glob("*.eml")):

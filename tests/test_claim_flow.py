@@ -104,7 +104,8 @@ def test_a_draft_is_followed_to_its_outcome(dovecot: Dovecot, imap_account: Acco
     assert claims(config)[LATE]["status"] == "sent"
     # Amazon answers in the thread.
     message_id = email.message_from_bytes(draft)["Message-ID"]
-    reply = (f"From: \"Amazon.fr\" <cs-reply@amazon.fr>\r\nTo: {imap_account.username}@example.com\r\n"
+    reply = (f"{setup.received('amazon.fr')}From: \"Amazon.fr\" <cs-reply@amazon.fr>\r\n"
+             f"To: {imap_account.username}@example.com\r\n"
              f"Subject: Re: votre commande\r\nMessage-ID: <reply-1@amazon.fr>\r\nIn-Reply-To: {message_id}\r\n"
              f"Date: Wed, 25 Nov 2026 09:00:00 +0000\r\n\r\nBonjour, nous vous offrons un bon de 5 EUR.\r\n")
     dovecot.deliver(imap_account.username, reply.encode())

@@ -6,13 +6,19 @@ from __future__ import annotations
 import email
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
 import pytest
 
+from daemon.config import load
 from daemon.mail.imap import message_id_criteria, text_criteria
-from daemon.passes.followup import looks_like_customer_service
+from daemon.passes.answers import looks_like_customer_service
+from daemon.passes.outbox import compose
+from daemon.passes.thread import checked_id, message_ids, references
+from daemon.state.store import Claim
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
@@ -83,7 +89,8 @@ def test_a_draft_sent_from_the_app_with_a_new_message_id_is_sent_and_its_replies
     assert f"by its reference {reference}" in history
     assert claims(config)[UNDELIVERED]["status"] == "drafted"  # its draft is still there
     # Amazon answers the id it received; our own never left.
-    reply = (f"From: \"Amazon.fr\" <cs-reply@amazon.fr>\r\nTo: {imap_account.username}@example.com\r\n"
+    reply = (f"{setup.received('amazon.fr')}From: \"Amazon.fr\" <cs-reply@amazon.fr>\r\n"
+             f"To: {imap_account.username}@example.com\r\n"
              f"Subject: Re: votre demande\r\nMessage-ID: <reply-7@amazon.fr>\r\nIn-Reply-To: {new_id}\r\n"
              f"Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n\r\nBonjour, nous vous offrons un bon de 5 EUR.\r\n")
     dovecot.deliver(imap_account.username, reply.encode())
@@ -142,7 +149,8 @@ def without_message_id(raw: bytes, date: str) -> bytes:
 
 def amazon_mail(sender: str, subject: str, date: str, message_id: str | None) -> bytes:
     header = f"Message-ID: <{message_id}>\r\n" if message_id else ""
-    return (f"From: \"Amazon.fr\" <{sender}>\r\nTo: user@example.com\r\nSubject: {subject}\r\n{header}"
+    return (f"{setup.received('amazon.fr')}From: \"Amazon.fr\" <{sender}>\r\nTo: user@example.com\r\n"
+            f"Subject: {subject}\r\n{header}"
             f"Date: {date}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
             f"Concernant votre commande {LATE}.\r\n").encode()
 
@@ -176,7 +184,9 @@ def test_only_an_answer_answers_a_sent_claim_never_shipment_or_marketing_mail(
 @pytest.mark.parametrize(("sender", "subject", "answer"), [
     ("Amazon.fr <cs-reply@amazon.fr>", "Votre demande", True),
     ("Amazon.de <kundenservice@amazon.de>", "Ihre Anfrage", True),
-    ("Amazon.co.uk <no-reply@amazon.co.uk>", "Re: your order", False),
+    ("Amazon.co.uk <no-reply@amazon.co.uk>", "Re: your order", True),
+    ("Amazon.co.uk <no-reply@amazon.co.uk>", "Amazon.co.uk", False),
+    ("Amazon.com <auto-confirm@amazon.com>", "Re: your order", False),
     ("Amazon.fr <shipment-tracking@amazon.fr>", "Expédié : « Lampe »", False),
     ("Amazon.com <help@amazon.com>", "Delivered: your package", True),
     ("Amazon.it <x@amazon.it>", "R: la tua richiesta", True),
@@ -193,3 +203,88 @@ def test_gmail_lookups_use_gmails_own_search_and_the_standard_one_elsewhere() ->
     assert message_id_criteria("abc.1@example.com", gmail=False) == ["HEADER", "Message-ID", "<abc.1@example.com>"]
     assert text_criteria("4F7Q-2K", gmail=True) == ["X-GM-RAW", '"4F7Q-2K"']
     assert text_criteria("4F7Q-2K", gmail=False) == ["TEXT", "4F7Q-2K"]
+
+
+def mail(sender: str, subject: str, date: str, message_id: str, text: str, *, auth: str = "",
+         in_reply_to: str = "") -> bytes:
+    """An email naming order UNDELIVERED; `auth`: the domain of a DKIM pass the receiving server recorded."""
+    return ((setup.received(auth) if auth else "")
+            + f"From: {sender}\r\nTo: user@example.com\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+            + (f"In-Reply-To: {in_reply_to}\r\n" if in_reply_to else "")
+            + f"Date: {date}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text} ({UNDELIVERED}).\r\n").encode()
+
+
+# "<a@b>\r\nBcc: victim@example.com" hidden in an encoded word: read back as a header, it would break a line.
+HOSTILE_ID = "=?utf-8?b?PGFAYj4NCkJjYzogdmljdGltQGV4YW1wbGUuY29tDQo=?="
+
+
+def test_only_authentic_mail_from_amazon_itself_answers_and_a_hostile_header_never_fails_a_pass(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = str(setup.write_config(tmp_path, imap_account, smtp_server, claims={"mode": "send", "to": RETAILER}))
+    sync(config)
+    later = "Wed, 25 Nov 2026 10:00:00 +0000"
+    words = "Nous avons bien reçu votre message concernant votre commande"
+    for forged in (
+        mail("Amazon.fr <cs-reply@amazon.fr>", "Re: votre demande", later, "<f1@x.example>", words),  # no verdict
+        mail("Amazon.fr <cs-reply@amazon.fr>", "Re: votre demande", later, "<f2@x.example>", words,
+             auth="amazonses.com"),  # a pass, but not for Amazon.fr
+        mail("Vendeur <ab12@marketplace.amazon.fr>", "Re: votre demande", later, "<f3@x.example>", words,
+             auth="marketplace.amazon.fr"),  # a seller's words, relayed and signed by Amazon
+        mail('"cs-reply@amazon.fr" <cs@evil.example>', "Re: votre demande", later, "<f4@x.example>", words,
+             auth="amazon.fr"),  # Amazon's address in the display name only
+    ):
+        dovecot.deliver(imap_account.username, forged)
+    dovecot.deliver(imap_account.username, setup.received("amazon.fr", "fail").encode()
+                    + mail("Amazon.fr <cs-reply@amazon.fr>", "Votre demande", later, "<f5@x.example>", words))
+    sync(config, "2026-11-25T12:00")
+    assert {c["status"] for c in claims(config).values()} == {"sent"}
+    # Amazon answers from no-reply@, its subject tells nothing, its Message-ID is hostile: it counts, and the id
+    # is not kept for the next letter.
+    dovecot.deliver(imap_account.username, mail(
+        "Amazon.fr <no-reply@amazon.fr>", "Amazon.fr", "Thu, 26 Nov 2026 09:00:00 +0000", HOSTILE_ID,
+        "Bonjour, merci d'avoir contacté le service client au sujet de votre commande", auth="amazon.fr"))
+    sync(config, "2026-11-26T12:00")
+    answered = claims(config)[UNDELIVERED]
+    assert answered["status"] == "answered"
+    answer = shown(config, answered["id"])["evidence"]["answer"]  # type: ignore[index]
+    assert answer["message_id"] == "" and "merci d'avoir contacté" in answer["text"]
+    assert claims(config)[LATE]["status"] == "sent"
+    # A reply of the retailer the letters went to answers only the letter it replies to.
+    [letter] = [m for m in (email.message_from_bytes(s.content) for s in smtp_server.messages) if LATE in str(m)]
+    dovecot.deliver(imap_account.username, mail(
+        f"Retailer <{RETAILER}>", "Re: ma commande", "Fri, 27 Nov 2026 09:00:00 +0000", "<r1@retailer.example>",
+        "Nous regardons", in_reply_to=str(letter["Message-ID"])))
+    sync(config, "2026-11-27T12:00")
+    assert claims(config)[LATE]["status"] == "answered"
+
+
+def test_header_values_are_read_strictly_before_any_is_reused() -> None:
+    assert checked_id("<CAJx7Q2b9mNw4kd0Fq@mail.gmail.com>") == "CAJx7Q2b9mNw4kd0Fq@mail.gmail.com"
+    assert checked_id("0102019fab13d77cf2c-demo@eu-west-1.amazonses.com") != ""
+    for bad in (HOSTILE_ID, "<a@b>\r\nBcc: x@y", "<a b@c>", "<=?utf-8?q?a?=@b>", "no-at-sign", "<a@b> <c@d>", ""):
+        assert checked_id(bad) == "", bad
+    assert message_ids(f"<a@b.example> {HOSTILE_ID} <c@d.example>\r\n <e@f.example>") == [
+        "a@b.example", "c@d.example", "e@f.example"]
+
+
+def test_customer_service_wording_in_the_text_counts_for_a_no_reply_sender() -> None:
+    text = "Hello, thank you for contacting Amazon about your order."
+    assert looks_like_customer_service("Amazon.com <no-reply@amazon.com>", "Your Amazon.com order", text)
+    assert not looks_like_customer_service("Amazon.com <no-reply@amazon.com>", "Your Amazon.com order", "Deals!")
+
+
+def test_a_letter_replying_to_a_hostile_answer_repeats_only_checked_ids() -> None:
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    earlier = Claim(id=1, order_id=UNDELIVERED, shipment="", track="B", step=1, status="answered", held="",
+                    delivery="done", language="fr", subject="Ma commande", body="Bonjour",
+                    message_id="<c1@example.com>",
+                    evidence={"answer": {"message_id": "a@b>\r\nBcc: victim@example.com", "date": None,
+                                         "sender": "no-reply@amazon.fr", "text": "Bonjour"}},
+                    created_at=now, updated_at=now, sent_at=now, sent_message_id=HOSTILE_ID)
+    assert references([earlier]) == ["<c1@example.com>"]
+    step_2 = replace(earlier, id=2, step=2, status="queued", message_id="<c2@example.com>", evidence={})
+    config = load(Path(__file__).parents[1] / "config.example.toml")
+    letter = email.message_from_bytes(compose(step_2, config, now, [earlier]))
+    assert letter["References"] == "<c1@example.com>" and "Bcc" not in letter

@@ -417,6 +417,16 @@ class ImapMailbox:
         return {uid: HeaderParser().parsestr(bytes(data.get(key, b"")).decode("ascii", "replace"))
                 for uid, data in found.items()}
 
+    def is_own_copy(self, folder: str, uid: int) -> bool:
+        """Whether the message at `uid` is one of the user's drafts or sent letters: its \\Draft flag, or on Gmail
+        its \\Draft or \\Sent label (All Mail shows both, without their folders)."""
+        self._open(folder)
+        items = ["FLAGS", "X-GM-LABELS"] if self.gmail else ["FLAGS"]
+        data = self._call(f"FETCH in {folder}", self.client.fetch, [uid], items).get(uid, {})
+        marks = {m if isinstance(m, bytes) else str(m).encode() for m in
+                 (*data.get(b"FLAGS", ()), *data.get(b"X-GM-LABELS", ()))}
+        return bool(marks & {b"\\Draft", b"\\Sent"})
+
     def message_ids(self, folder: str, uids: Sequence[int]) -> dict[int, str]:
         """UID -> Message-ID (without brackets), read from the headers only."""
         return {uid: str(h.get("Message-ID", "")).strip().strip("<>")

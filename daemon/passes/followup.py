@@ -12,50 +12,43 @@ or reference, since editing a draft gives it a new UID). A draft gone from Draft
 DISCARD_AFTER is `discarded`: the user deleted it, and no later step may cite it. Uncertain and discarded claims
 are looked for in Sent too: a copy that turns up later settles them as `sent`.
 
-**Answered.** A sent claim is `answered` by a message that replies to the Message-ID it really left with
-(In-Reply-To or References), or by an Amazon customer-service email naming its order, dated after it went out.
-Shipment, order, refund and marketing mail never answers: a message the state file recorded as shipment mail (by
-its Message-ID, or the hash of its bytes when it has none) is never an answer, and the sender and subject must
-look like customer service (daemon/passes/data/answers.toml).
-One search per folder covers all the claims waiting (they are OR-ed), so the cost does not grow with them.
-The user closes a claim with `lateclaim claims resolve ID --outcome granted|refused`.
+**Answered.** A sent claim is `answered` only by a real answer (daemon/passes/answers.py: from Amazon itself,
+authenticated, or from the address the letter went to; never ours; after the letter left; replying to the id it
+left with, or Amazon's customer service naming its order). Answers are read from the mail the pass downloads
+anyway (`Listening`): no search per claim, so an idle poll costs the same IMAP commands whatever the number of
+claims awaiting an answer. The user closes a claim with `lateclaim claims resolve ID --outcome granted|refused`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
-import tomllib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.utils import parseaddr, parsedate_to_datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import structlog
 
+import parsers
+from daemon.config import Config
 from daemon.errors import MailboxError
-from daemon.mail.imap import ImapMailbox, any_of, readable_text, sender_criteria
-from daemon.passes.answers import excerpt
+from daemon.mail.imap import FolderState, ImapMailbox, readable_text
+from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
+from daemon.passes.sync import own_addresses
+from daemon.passes.thread import checked_id
 from daemon.state.store import Claim, Store
-from parsers.marketplaces import sender_domains
-from parsers.mime import identity
 
 log = structlog.get_logger("lateclaim.followup")
 
 DISCARD_AFTER = timedelta(days=3)  # a draft gone from Drafts and not in Sent this long was deleted, not sent
 LOOK_BACK = timedelta(days=60)  # how long an uncertain or discarded claim is still looked for in Sent
-ANSWERS = Path(__file__).parent / "data" / "answers.toml"
 
 
 def _bare(message_id: str) -> str:
     return message_id.strip().strip("<>")
-
-
-def _bracketed(message_id: str) -> str:
-    return f"<{_bare(message_id)}>"
 
 
 def _date(value: object) -> datetime | None:
@@ -203,82 +196,96 @@ def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[in
 # -- answered only by an answer ---------------------------------------------------------------------------------
 
 
-@cache
-def _answer_hints() -> dict[str, Any]:
-    with ANSWERS.open("rb") as file:
-        return tomllib.load(file)
+class Listening:
+    """The pass's mailbox, overheard: every message the pass downloads anyway is also read as a possible answer
+    (daemon/passes/answers.py), and the addresses the letters went to are added to the senders the pass asks the
+    server for. Finding answers costs no IMAP command of its own: an idle poll costs the same whatever the
+    number of claims awaiting one. An answer is recorded as soon as it is read, before the pass records the
+    message and moves past it; one replying to a letter this same pass finds sent waits for follow_up()."""
+
+    def __init__(self, mailbox: ImapMailbox, store: Store, config: Config, now: datetime) -> None:
+        self.mailbox, self.store, self.now, self.config = mailbox, store, now, config
+        self.own = frozenset(own_addresses(config))
+        self.recipients = frozenset(a for a in recipient_addresses(config) if a not in self.own)
+        self.heard: list[Heard] = []
+        self.answered: list[int] = []
+
+    def folders_to_read(self) -> list[str]:
+        return self.mailbox.folders_to_read()
+
+    def scan(self, folder: str, uidvalidity: int | None, last_uid: int, sender_domains: Sequence[str]) -> FolderState:
+        return self.mailbox.scan(folder, uidvalidity, last_uid, [*sender_domains, *sorted(self.recipients)])
+
+    def scan_forwards(self, folder: str, last_uid: int, own: Sequence[str]) -> tuple[int, ...]:
+        return self.mailbox.scan_forwards(folder, last_uid, own)
+
+    def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
+        for uid, raw in self.mailbox.fetch(folder, uids, batch):
+            self._hear(folder, uid, raw)
+            yield uid, raw
+
+    def _hear(self, folder: str, uid: int, raw: bytes) -> None:
+        try:
+            heard = hear(raw, folder, uid, self.config, self.own, self.recipients)
+            if heard is not None and folder not in self._own_folders():
+                self.heard.append(heard)
+                self.answered += settle(self.store, self.mailbox, [heard], self.now)
+        except Exception as exc:  # noqa: BLE001 - one email's failure must never fail the pass
+            reason = f"unreadable as an answer: {type(exc).__name__}: {exc}"[:300]
+            identity = parsers.parse(raw, authserv_ids=self.config.rules.authserv_ids).message.message_id
+            log.warning("answer_unreadable", folder=folder, uid=uid, message_id=identity, reason=reason)
+            self.store.quarantine(identity, reason)
+
+    def _own_folders(self) -> set[str]:
+        """Drafts and Sent: what is filed there is ours, whatever it says."""
+        folders = {self.mailbox.sent_folder()}
+        with contextlib.suppress(MailboxError):
+            folders.add(self.mailbox.drafts_folder())
+        return {f for f in folders if f}
 
 
-def looks_like_customer_service(sender: str, subject: str) -> bool:
-    """From the sender and subject alone: could this Amazon email be customer service answering?"""
-    hints = _answer_hints()
-    local = parseaddr(sender)[1].rpartition("@")[0].casefold()
-    text = " ".join(subject.split()).casefold()
-    if local in hints["senders"]["never"]:
-        return False
-    if local in hints["senders"]["service"]:
-        return True
-    if text.startswith(tuple(hints["subjects"]["reply_prefixes"])):
-        return True
-    if any(word in text for word in hints["subjects"]["never"]):
-        return False
-    return any(word in text for word in hints["subjects"]["words"])
+def recipient_addresses(config: Config) -> list[str]:
+    """The addresses the letters are written to: their replies are answers too."""
+    return sorted({parseaddr(a)[1].lower() for a in [config.claims.to] if "@" in a})
 
 
-def _replied_to(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[int, tuple[str, int]]:
-    groups = [["HEADER", name, _bracketed(c.reply_id)] for c in claims for name in ("In-Reply-To", "References")]
-    uids = mailbox.search(folder, any_of(groups))
-    answered: dict[int, tuple[str, int]] = {}
-    for uid, header in mailbox.headers(folder, uids, ["In-Reply-To", "References"]).items():
-        text = f"{header.get('In-Reply-To', '')} {header.get('References', '')}"
-        for claim in claims:
-            if _bracketed(claim.reply_id) in text:
-                answered[claim.id] = (f"a reply in {folder} (UID {uid})", uid)
-    return answered
-
-
-def _customer_service(mailbox: ImapMailbox, folder: str, store: Store, claim: Claim) -> tuple[str, int] | None:
+def _answers(heard: Heard, claim: Claim, ours: set[str]) -> str | None:
+    """What makes `heard` an answer to `claim`, or None."""
     went_out = claim.sent_at or claim.created_at
-    uids = mailbox.search(folder, ["SINCE", went_out.date(), "BODY", claim.order_id,
-                                   *sender_criteria(sender_domains())])
-    headers = mailbox.headers(folder, uids, ["Message-ID", "From", "Subject", "Date"])
-    for uid, header in headers.items():
-        date = _date(header.get("Date"))
-        if date is None or date <= went_out:
-            continue  # only what came after the claim can answer it
-        if not looks_like_customer_service(str(header.get("From", "")), str(header.get("Subject", ""))):
-            continue
-        message_id = _bare(str(header.get("Message-ID", "")))
-        if not message_id:  # the state file knows such a message by the hash of its bytes
-            message_id = next((identity(raw, None) for _, raw in mailbox.fetch(folder, [uid])), "")
-        if store.is_shipment_message(message_id):
-            continue
-        return f"a customer-service email naming the order in {folder} (UID {uid})", uid
+    if heard.sent_at is None or heard.sent_at <= went_out or heard.message_id in ours:
+        return None  # only what came after the letter can answer it, and never one of our own letters
+    if (heard.amazon or heard.addressed) and (heard.replies_to(claim.reply_id) or heard.replies_to(claim.message_id)):
+        return f"a reply in {heard.folder} (UID {heard.uid})"
+    if heard.amazon and heard.service and claim.order_id in heard.orders:
+        return f"a customer-service email naming the order in {heard.folder} (UID {heard.uid})"
     return None
 
 
-def _follow_answers(store: Store, mailbox: ImapMailbox, now: datetime) -> list[int]:
-    changed: list[int] = []
+def settle(store: Store, mailbox: ImapMailbox, heard: Sequence[Heard], now: datetime) -> list[int]:
+    """Mark `answered` the sent claims that one of `heard` answers; their ids."""
     waiting = store.claims(["sent"])
-    if not waiting:
-        return changed
-    for folder in mailbox.folders_to_read():
-        answers = _replied_to(mailbox, folder, waiting)
-        for claim in waiting:
-            answer = answers.get(claim.id) or _customer_service(mailbox, folder, store, claim)
-            if answer is not None:
-                note, uid = answer
-                # Its words are kept with the claim: the next letter of the thread quotes them, as a reply does.
-                raw = next((raw for _, raw in mailbox.fetch(folder, [uid])), None)
-                evidence = {**claim.evidence, "answer": excerpt(raw)} if raw is not None else None
-                store.update_claim(claim.id, now, status="answered", note=note, evidence=evidence)
-                changed.append(claim.id)
-        waiting = [c for c in waiting if c.id not in changed]
+    if not heard or not waiting:
+        return []
+    everything = store.claims()
+    ours = {checked_id(c.message_id) for c in everything} | {checked_id(c.sent_message_id) for c in everything}
+    changed: list[int] = []
+    for message in heard:
+        found = [(claim, note) for claim in waiting if claim.id not in changed
+                 and (note := _answers(message, claim, ours)) is not None]
+        if not found or mailbox.is_own_copy(message.folder, message.uid):
+            continue  # a draft or a sent letter (its flag, its Gmail label) is never an answer
+        for claim, note in found:
+            # Its words are kept with the claim: the next letter of the thread quotes them, as a reply does.
+            store.update_claim(claim.id, now, status="answered", note=note,
+                               evidence={**claim.evidence, "answer": message.words})
+            changed.append(claim.id)
     return changed
 
 
-def follow_up(store: Store, mailbox: ImapMailbox, now: datetime) -> list[int]:
-    changed = _follow_drafts(store, mailbox, now) + _follow_answers(store, mailbox, now)
+def follow_up(store: Store, mailbox: ImapMailbox, now: datetime, listening: Listening | None = None) -> list[int]:
+    changed = _follow_drafts(store, mailbox, now)
+    if listening is not None:  # answers to letters this pass found sent, and those recorded while reading
+        changed += listening.answered + settle(store, mailbox, listening.heard, now)
     if changed:
         log.info("claims_followed_up", claims=changed)
     return changed

@@ -36,6 +36,7 @@ from daemon.files import write_whole
 from daemon.mail.imap import ImapMailbox
 from daemon.mail.smtp import SmtpSettings, send
 from daemon.passes.guidance import situation
+from daemon.passes.thread import references as thread_references
 from daemon.passes.thread import thread_of
 from daemon.state.store import Claim, Store
 from rules.contacts import draft_note
@@ -181,10 +182,6 @@ def claim_reference(claim: Claim) -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def _bracketed(message_id: str) -> str:
-    return f"<{message_id.strip().strip('<>')}>"
-
-
 def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim] = (), note: str = "") -> bytes:
     """The claim as an RFC 5322 message: UTF-8 plain text, with the Message-ID it was given at creation, replying
     to the earlier claims of its `thread` (daemon.passes.thread) as a mail client would. No header names lateclaim.
@@ -202,16 +199,16 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
     if thread:
         # The ids the earlier letters really left with (Gmail's app may have given a sent draft a new one); when
         # the retailer answered the last one, this letter replies to that answer and quotes it.
-        references = [_bracketed(c.reply_id) for c in thread]
+        references = thread_references(thread)  # checked ids only: nothing read from a header reaches one unread
         answer = thread[-1].evidence.get("answer") or {}
         if answer.get("message_id"):
-            references.append(_bracketed(answer["message_id"]))
             answered_on = datetime.fromisoformat(answer["date"]).astimezone(config.rules.timezone).date() \
                 if answer.get("date") else None
             quote = "\n" + quoted_answer(claim.language, str(claim.evidence.get("marketplace", "")), answered_on,
                                          str(answer.get("sender", "")), str(answer.get("text", ""))) + "\n"
-        message["In-Reply-To"] = references[-1]
-        message["References"] = " ".join(references)
+        if references:
+            message["In-Reply-To"] = references[-1]
+            message["References"] = " ".join(references)
     message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n{quote}", charset="utf-8")
     return message.as_bytes(policy=WIRE)
 

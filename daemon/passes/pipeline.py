@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from daemon.mail.smtp import SmtpSettings
     from daemon.passes.delivery import Channels
     from daemon.passes.evaluate import Evaluation
+    from daemon.passes.followup import Listening
     from daemon.passes.outbox import SmtpOutbox
 
 log = structlog.get_logger("lateclaim.pipeline")
@@ -80,14 +81,15 @@ def run_pass(
 
 
 def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, now: datetime,
-        mailbox: ImapMailbox | None = None) -> PassResult:
-    """The second half of a pass, once the mail is read: follow up, decide, deliver."""
+        mailbox: ImapMailbox | None = None, listening: Listening | None = None) -> PassResult:
+    """The second half of a pass, once the mail is read: follow up, decide, deliver. `listening`: the answers
+    heard while the mail was read."""
     from daemon.passes.delivery import deliver_due
     from daemon.passes.evaluate import record_decisions
     from daemon.passes.followup import follow_up
 
     # Follow-up first: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
-    followed = follow_up(store, mailbox, now) if mailbox is not None else []
+    followed = follow_up(store, mailbox, now, listening) if mailbox is not None else []
     evaluation = record_decisions(store, config, now)
     delivered = deliver_due(store, channels, config, now)
     log.info(
@@ -109,14 +111,18 @@ def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threadi
             if reading is not None:
                 reading(so_far, False)
 
-        summary = ingest(mailbox, store, config, now, stop, progress)
+        from daemon.passes.followup import Listening
+
+        listening = Listening(mailbox, store, config, now)  # answers are read from the mail the pass reads anyway
+        summary = ingest(listening, store, config, now, stop, progress)
         if reading is not None:
             reading(summary, True)
         from daemon.passes.delivery import Channels
         from daemon.passes.outbox import DraftsOutbox
 
         smtp = smtp_outbox(config, mailbox) if config.claims.to else None
-        return act(summary, Channels(drafts=DraftsOutbox(mailbox), smtp=smtp), store, config, now, mailbox)
+        return act(summary, Channels(drafts=DraftsOutbox(mailbox), smtp=smtp), store, config, now, mailbox,
+                   listening)
 
 
 def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:

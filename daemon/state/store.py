@@ -401,6 +401,13 @@ class Store:
         row = self.db.execute("SELECT status FROM messages WHERE identity = ?", (identity,)).fetchone()
         return row is not None and row["status"] == Status.PARSED.value
 
+    def quarantine(self, identity: str, reason: str) -> None:
+        """Set a recorded message aside with the reason a later step could not read it (a hostile header, say);
+        its events, if any, stay."""
+        with self.transaction() as db:
+            db.execute("UPDATE messages SET status = ?, reason = ? WHERE identity = ?",
+                       (Status.QUARANTINED.value, reason, identity))
+
     def message_counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, count(*) AS n FROM messages GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
