@@ -343,7 +343,7 @@ def test_amazons_answer_pauses_the_ladder_and_the_next_step_replies_to_it_quotin
     answer["In-Reply-To"] = question_id
     answer.set_content("Bonjour,\n\nNous avons ouvert une enquête auprès du transporteur.\nMerci de patienter.\n\n"
                        "Le service client\n\nLe 19 nov. 2026 à 12:30, vous avez écrit :\n> Bonjour, je n'ai pas reçu")
-    life.dovecot.deliver(life.user, answer.as_bytes())
+    life.dovecot.deliver(life.user, setup.received("amazon.fr").encode() + answer.as_bytes())  # authentic
     life.sync(date(2026, 11, 20))
     (step_1,) = life.claims()
     assert step_1["status"] == "answered"

@@ -29,7 +29,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,12 @@ def _decoded(value: object) -> str:
         return str(value or "")
 
 
+def _shown(header: Message) -> str:
+    """The From line as a mail client shows it ("Amazon.fr" <cs-reply@amazon.fr>), on one line, bounded."""
+    name, address = parseaddr(_decoded(header.get("From", "")))
+    return " ".join(formataddr((name, address)).split())[:200]
+
+
 def text_of(message: EmailMessage) -> str:
     """A message's own text: its plain part, else its HTML part read as text. The one place answers read HTML."""
     body = message.get_body(preferencelist=("plain", "html"))
@@ -141,7 +147,7 @@ class Heard:
     addressed: bool  # from an address a letter was written to (`claims.to`)
     service: bool  # reads as customer service answering (sender, subject or text)
     orders: frozenset[str]  # the order numbers it names
-    words: dict[str, Any]  # what a later letter quotes (message_id, date, sender, text)
+    words: dict[str, Any]  # what a later letter quotes (message_id, date, sender as its From reads, text)
 
     def replies_to(self, message_id: str) -> bool:
         bare = checked_id(message_id)
@@ -182,5 +188,5 @@ def hear(raw: bytes, folder: str, uid: int, config: Config, own: frozenset[str],
         amazon=amazon, addressed=sender in recipients, service=service,
         orders=frozenset(ORDER_ID.findall(f"{subject}\n{text}")),
         words={"message_id": message_id, "date": info.sent_at.isoformat() if info.sent_at else None,
-               "sender": sender, "text": own_words(text)},
+               "sender": _shown(header), "text": own_words(text)},
     )
