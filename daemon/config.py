@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
+from rules.law import CANADA_PROVINCES
 
 SEARCH_PATH = (
     Path("~/.config/lateclaim/config.toml"),
@@ -28,6 +30,7 @@ LANGUAGES = ("auto", "fr", "en", "de", "it", "es")
 ASKS = ("gesture", "shipping_refund", "credit", "prime_extension")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CANADIAN_PROVINCES = {f"CA-{code}" for code in CANADA_PROVINCES.values()}
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class ClaimsConfig:
     max_age_days: int = 30
     postal_address: tuple[str, ...] = ()  # the user's address lines, for printed letters (`claims letter`)
     place: str = ""  # the town a printed letter is written from; "": the town in the address's last line
+    # Where you live: its law is the one the letters cite ("BE"; a Canadian province as "CA-QC"). "": the country
+    # the postal address names, else the marketplace's.
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,16 @@ def _address_lines(value: Any) -> tuple[str, ...] | None:
     return tuple(line.strip() for line in value) if ok else None
 
 
+def _country_code(value: Any) -> str | None:
+    """An ISO 3166-1 code ("BE"), or a Canadian province's ISO 3166-2 code ("CA-QC"), in capitals."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    if re.fullmatch(r"[A-Z]{2}", code) or code in CANADIAN_PROVINCES:
+        return code
+    return None
+
+
 def parse(data: Mapping[str, Any], path: Path) -> Config:
     """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem. A key left out
     takes its dataclass field's default (`d`, `cd`... below): each default is written once, in the dataclass."""
@@ -332,6 +348,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
                              'a list of 2 to 6 non-empty address lines of at most 60 characters, such as '
                              '["12 rue des Lilas", "75011 Paris"]'),
         place=r.text("place", cd.place),
+        country=r.get("country", cd.country, _country_code,
+                      'a two-letter country code such as "BE", or "CA-QC" for a Canadian province'),
     )
     if claims.mode == "send" and not claims.to:
         r.problem("to", 'mode = "send" needs the address claims are sent to')

@@ -34,8 +34,8 @@ from typing import Any
 
 from parsers.marketplaces import country, home_zone
 from rules.calendar import next_working_day
-from rules.law import has_termination_law
-from rules.letters import Letter, LetterFacts, render
+from rules.law import has_termination_law, notice_deadline
+from rules.letters import Letter, LetterFacts, jurisdiction, render
 from rules.policy import Policy
 from rules.timeline import Shipment, Sighting
 from rules.verdict import Verdict, VerdictKind, verdict
@@ -196,8 +196,9 @@ def _next_due(step: int, ladder: dict[int, PastClaim], shipment: Shipment,
     if step == 2:
         return _at_midday(sent_on + timedelta(days=STEP_2_AFTER_DAYS), shipment), \
             f"{STEP_2_AFTER_DAYS} days after step 1 went out on {_day_text(sent_on)}"
-    if step == 3 and has_termination_law(country(shipment.marketplace)):
-        deadline = previous.deadline or sent_on + timedelta(days=policy.notice_days)
+    if step == 3 and has_termination_law(jurisdiction(shipment.marketplace, policy)):
+        deadline = previous.deadline or notice_deadline(sent_on, jurisdiction(shipment.marketplace, policy),
+                                                        policy.notice_days)
         return _at_midday(deadline + timedelta(days=1), shipment), \
             f"the day after the notice's deadline, {_day_text(deadline)}"
     return None
@@ -369,8 +370,10 @@ def _facts(due: _Due, now: datetime, policy: Policy) -> LetterFacts:
 def _evidence(due: _Due, now: datetime, policy: Policy) -> dict[str, Any]:
     evidence = evidence_of(due.shipment, due.verdict)
     evidence["written_at"] = now.isoformat()
-    if due.track == "B" and due.step == 2 and has_termination_law(country(due.shipment.marketplace)):
-        evidence["deadline_given"] = (_user_day(now, policy) + timedelta(days=policy.notice_days)).isoformat()
+    place = jurisdiction(due.shipment.marketplace, policy)
+    if due.track == "B" and due.step == 2 and has_termination_law(place):
+        evidence["deadline_given"] = notice_deadline(_user_day(now, policy), place, policy.notice_days,
+                                                     policy.posted).isoformat()
     if due.previous is not None:
         evidence["follows"] = {"track": due.previous.track, "step": due.previous.step,
                                "sent_at": due.previous.went_out.isoformat()}

@@ -20,16 +20,26 @@ from typing import Any
 
 from parsers.marketplaces import country
 from parsers.model import DateWindow
-from rules.law import has_termination_law, has_text, law_text
+from rules.law import (
+    choice_applies,
+    choice_text,
+    has_termination_law,
+    has_text,
+    law_country,
+    law_text,
+    notice_deadline,
+)
 from rules.policy import Policy
 from rules.timeline import Shipment
 from rules.verdict import Verdict
 
 LANGUAGES = ("fr", "en", "de", "it", "es")
 FALLBACK_LANGUAGE = "en"
-# Every bundled template, by name. B_2_refund is step 2 where no law gives a final deadline (see claims). C_1
-# opens the "delivered but not received" flow; its later steps are B_2 and B_3, whose words fit it as well.
-TEMPLATE_NAMES = ("A_1", "B_1", "B_2", "B_2_refund", "B_3", "C_1")
+# Every bundled template, by name. B_2_refund and C_2_refund are step 2 where no law gives a final deadline (see
+# claims): the first asks to cancel an order that never came, the second a refund or a replacement for a parcel
+# the carrier scanned as delivered. Track C ("delivered but not received") has texts of its own at every step:
+# they answer the carrier's scan, which is Amazon's standard reply.
+TEMPLATE_NAMES = ("A_1", "B_1", "B_2", "B_2_refund", "B_3", "C_1", "C_2", "C_2_refund", "C_3")
 TRACKS = ("A", "B", "C")
 REFUND_DAYS = 14  # the refund date a termination letter asks for: FR L216-7's fourteen days, a fair ask elsewhere
 ITEM_TITLE_MAX = 60  # Amazon titles run to 200 characters; a letter needs only enough to recognise the item
@@ -38,7 +48,7 @@ FIELDS = frozenset({
     "promise_email_date", "delivered", "days_late", "ask", "today", "deadline", "previous_step_date",
     "previous_deadline", "refund_deadline", "signature", "law_notice", "law_termination",
     "recipient", "order_facts", "promise_date", "delivery_subject", "delivery_email_date", "law_risk", "law_refund",
-    "scope",
+    "scope", "law_choice", "the_email",
 })
 _QUOTED = re.compile(r"«\s*(.+?)\s*»|„(.+?)[“”]|“(.+?)”|\"(.+?)\"")
 
@@ -72,11 +82,15 @@ def language_of(shipment: Shipment, policy: Policy) -> str:
     return wanted if wanted in LANGUAGES else FALLBACK_LANGUAGE
 
 
-def template_name(track: str, step: int, marketplace: str) -> str:
-    if track in ("B", "C") and step == 2 and not has_termination_law(country(marketplace)):
-        return "B_2_refund"
-    if track == "C" and step > 1:
-        return f"B_{step}"
+def jurisdiction(marketplace: str, policy: Policy) -> str:
+    """Whose law the letters about a parcel bought on `marketplace` cite (rules.law.law_country)."""
+    return law_country(country(marketplace), policy.consumer_country)
+
+
+def template_name(track: str, step: int, place: str) -> str:
+    """The template of a track's step, given the jurisdiction whose law applies."""
+    if track in ("B", "C") and step == 2 and not has_termination_law(place):
+        return f"{track}_2_refund"
     return f"{track}_{step}"
 
 
@@ -224,6 +238,7 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
     label = {True: "guaranteed", False: "estimated", None: "stated"}[shipment.guaranteed]
     # Letters are dated in the user's zone: the user writes them, and the deadlines they set are the user's days.
     today = facts.now.astimezone(policy.timezone).date()
+    place = jurisdiction(shipment.marketplace, policy)
     previous = facts.previous_step_at.astimezone(policy.timezone).date() if facts.previous_step_at else today
     promise = w.window(shipment.promise) if shipment.promise else ""
     fields = {
@@ -241,14 +256,16 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
         "promise_email_date": w.day(sent_at.astimezone(policy.timezone).date()) if sent_at else "",
         "delivered": w.day(shipment.delivered_on) if shipment.delivered_on else "",
         "days_late": w.days(facts.verdict.days_late or 0),
-        "ask": w.phrases["ask"][policy.ask],
+        "ask": _ask(shipment, policy, w),
         "today": w.day(today),
-        "deadline": w.day(today + timedelta(days=policy.notice_days)),
+        "deadline": w.day(notice_deadline(today, place, policy.notice_days, policy.posted)),
         "previous_step_date": w.day(previous),
-        "previous_deadline": w.day(facts.previous_deadline or previous + timedelta(days=policy.notice_days)),
+        "previous_deadline": w.day(facts.previous_deadline or notice_deadline(previous, place, policy.notice_days)),
         "refund_deadline": w.day(today + timedelta(days=REFUND_DAYS)),
         "signature": policy.sender_name,
         "recipient": third_party_seller(shipment) or w.phrases["recipient"],
+        # Amazon's emails are "your email" to Amazon, never to a marketplace seller.
+        "the_email": w.phrases["email_amazons" if third_party_seller(shipment) else "email_yours"],
         "order_facts": _order_facts(shipment, w),
         # One parcel of several: the law's words ("the order", "all sums paid") are to be read as that parcel's.
         "scope": w.phrase("scope", count=str(shipment.parcels_in_order)) if shipment.parcels_in_order > 1 else "",
@@ -258,19 +275,31 @@ def _fields(facts: LetterFacts, language: str) -> dict[str, str]:
     fields["delivery_subject"] = w.quote(delivery.message.subject) if delivery and delivery.message.subject \
         else w.phrases["no_subject"]
     fields["delivery_email_date"] = w.day(delivered_at.astimezone(policy.timezone).date()) if delivered_at else ""
-    place = country(shipment.marketplace)
+    fields["law_choice"] = ""
     if facts.track in ("B", "C"):
         for key in ("notice", "termination", "risk", "refund"):
             usable = has_text(place, key) and (key in ("risk", "refund") or has_termination_law(place))
             fields[f"law_{key}"] = Template(law_text(place, language, key)).substitute(fields) if usable else ""
+        if choice_applies(place, country(shipment.marketplace)):
+            fields["law_choice"] = choice_text(place, language, shipment.marketplace)
     return fields
 
 
+def _ask(shipment: Shipment, policy: Policy, w: _Writer) -> str:
+    """What a goodwill request asks. A missed guaranteed date on a marketplace whose published terms refund the
+    shipping fee for it (amazon.com) asks for that refund, quoting those terms: Amazon's own promise, no right."""
+    if shipment.guaranteed and shipment.marketplace in _phrases()["common"]["guarantee_terms"]:
+        return str(w.phrases["ask_guarantee_terms"])
+    return str(w.phrases["ask"][policy.ask])
+
+
 def render(facts: LetterFacts) -> Letter:
-    if facts.track in ("B", "C") and facts.step == 3 and not has_termination_law(country(facts.shipment.marketplace)):
-        raise ValueError(f"no termination letter for {facts.shipment.marketplace}: its ladder ends at step 2")
+    place = jurisdiction(facts.shipment.marketplace, facts.policy)
+    if facts.track in ("B", "C") and facts.step == 3 and not has_termination_law(place):
+        raise ValueError(f"no termination letter under the law of {place or 'an unknown country'}: "
+                         "its ladder ends at step 2")
     language = language_of(facts.shipment, facts.policy)
-    name = template_name(facts.track, facts.step, facts.shipment.marketplace)
+    name = template_name(facts.track, facts.step, place)
     text = _fill(language, name, facts.policy, _fields(facts, language))
     head, _, body = text.strip().partition("\n")
     subject = head.removeprefix("Subject:").strip()

@@ -19,13 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from parsers.marketplaces import country
 from rules.claims import Caps, PastClaim, evidence_of, step_due_at, when
-from rules.law import has_termination_law
-from rules.letters import Letter, LetterFacts, render
+from rules.law import has_termination_law, notice_deadline
+from rules.letters import Letter, LetterFacts, jurisdiction, render
 from rules.policy import Policy
 from rules.timeline import Shipment
 from rules.verdict import verdict
@@ -72,9 +71,10 @@ def find_parcel(shipments: Sequence[Shipment], order_id: str, parcel: int | None
     return mine[0]
 
 
-def last_step(shipment: Shipment) -> int:
-    """3 where the marketplace's country lets the buyer set a deadline and then terminate; 2 elsewhere."""
-    return 3 if has_termination_law(country(shipment.marketplace)) else 2
+def last_step(shipment: Shipment, policy: Policy) -> int:
+    """3 where the law the letters cite (the consumer's country's) lets the buyer set a deadline and then
+    terminate; 2 elsewhere."""
+    return 3 if has_termination_law(jurisdiction(shipment.marketplace, policy)) else 2
 
 
 def next_step(shipment: Shipment, history: Sequence[PastClaim], now: datetime, policy: Policy) -> NotReceivedStep:
@@ -85,7 +85,7 @@ def next_step(shipment: Shipment, history: Sequence[PastClaim], now: datetime, p
     ladder = {c.step: c for c in history
               if c.order_id == shipment.order_id and c.shipment == shipment.shipment and c.track == TRACK}
     step = max(ladder, default=0) + 1
-    if step > last_step(shipment):
+    if step > last_step(shipment, policy):
         raise Refused(f"the not-received letters for order {shipment.order_id} are all written "
                       "(see `lateclaim claims list`)")
     previous = ladder.get(step - 1)
@@ -103,7 +103,8 @@ def next_step(shipment: Shipment, history: Sequence[PastClaim], now: datetime, p
                                 previous.went_out if previous else None,
                                 previous_deadline=previous.deadline if previous else None))
     evidence = {**evidence_of(shipment, result), "not_received": True, "written_at": now.isoformat()}
-    if step == 2 and last_step(shipment) == 3:  # the notice's deadline, which the termination will quote
-        evidence["deadline_given"] = (now.astimezone(policy.timezone).date()
-                                      + timedelta(days=policy.notice_days)).isoformat()
+    if step == 2 and last_step(shipment, policy) == 3:  # the notice's deadline, which the termination will quote
+        evidence["deadline_given"] = notice_deadline(now.astimezone(policy.timezone).date(),
+                                                     jurisdiction(shipment.marketplace, policy), policy.notice_days,
+                                                     policy.posted).isoformat()
     return NotReceivedStep(shipment, step, letter, evidence)

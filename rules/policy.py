@@ -22,6 +22,10 @@ class Policy:
     sender_name: str = ""  # signs the letters
     template_dir: Path | None = None  # the user's own templates, replacing bundled ones of the same name
     max_age_days: int = 30  # no new claim about a promise broken longer ago than this (history imports)
+    # The consumer's country ("BE", or "CA-QC" for a Canadian province): its law is the one the letters cite.
+    # "": the marketplace's country.
+    consumer_country: str = ""
+    posted: bool = False  # the letter goes by registered post: a notice's period counts from its arrival
 
     def __post_init__(self) -> None:
         # The daemon validates its configuration; this catches a Policy built by hand with a value the letters

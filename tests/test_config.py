@@ -8,6 +8,7 @@ import pytest
 from daemon.config import Config, OAuth2Config, load, require_mailbox
 from daemon.errors import ConfigError, SecretError
 from daemon.mail.secrets import read_secret
+from daemon.passes.evaluate import policy_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,3 +117,21 @@ def test_secret_errors_never_show_the_secret(tmp_path: Path) -> None:
     config = load(write(tmp_path, f'[mailbox]\npassword_file = "{tmp_path / "nope"}"\n'))
     with pytest.raises(SecretError, match="cannot read"):
         read_secret(config.mailbox.password, "mailbox password")
+
+
+def test_the_consumers_country_is_a_country_code_or_a_canadian_province(tmp_path: Path) -> None:
+    assert load(write(tmp_path, '[claims]\ncountry = "be"\n')).claims.country == "BE"
+    assert load(write(tmp_path, '[claims]\ncountry = "CA-QC"\n')).claims.country == "CA-QC"
+    for wrong in ('"Belgium"', '"CA-XX"', "32"):
+        text = "\n".join(problems(tmp_path, f"[claims]\ncountry = {wrong}\n"))
+        assert 'claims.country: expected a two-letter country code such as "BE", or "CA-QC"' in text, wrong
+
+
+def test_the_letters_follow_the_address_country_unless_one_is_set(tmp_path: Path) -> None:
+    belgian = '[claims]\npostal_address = ["Rue Haute 1", "1000 Bruxelles", "Belgique"]\n'
+    assert policy_of(load(write(tmp_path, belgian))).consumer_country == "BE"
+    assert policy_of(load(write(tmp_path, belgian + 'country = "LU"\n'))).consumer_country == "LU"
+    montreal = '[claims]\npostal_address = ["1 rue Sainte-Catherine", "Montréal QC H2X 1Y4"]\n'
+    assert policy_of(load(write(tmp_path, montreal))).consumer_country == "CA-QC"
+    assert policy_of(load(write(tmp_path, '[claims]\npostal_address = ["1 rue X", "75011 Paris"]\n'))) \
+        .consumer_country == ""

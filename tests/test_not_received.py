@@ -53,7 +53,7 @@ def test_a_delivered_parcel_never_received_gets_a_letter_asking_for_the_proof_of
             open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=1))
         notice = open_not_received(store, config, DELIVERED, None, claim.created_at + timedelta(days=4))
     assert notice.track == "C" and notice.step == 2 and notice.subject.startswith("Mise en demeure de livrer")
-    assert "L. 216-6" in notice.body and "Malgré ma demande du" in notice.body
+    assert "L. 216-6" in notice.body and "ma demande du" in notice.body and "L. 216-4" in notice.body
 
 
 def test_only_a_parcel_marked_delivered_can_be_opened(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_the_notice_waits_for_step_1_to_go_out_then_for_its_answer() -> None:
 def test_termination_follows_the_notice_deadline_where_the_law_has_it_and_ends_the_ladder() -> None:
     shipment, deadline = delivered_parcel(), date(2026, 12, 28)
     ladder = [sent(1, at(2026, 12, 10, 9)), sent(2, at(2026, 12, 13, 12), deadline, claim_id=2)]
-    assert last_step(shipment) == 3
+    assert last_step(shipment, policy()) == 3 and last_step(shipment, policy(consumer_country="US")) == 2
     with pytest.raises(Refused, match="step 3 is due Tue 29 Dec 12:00"):
         next_step(shipment, ladder, at(2026, 12, 28, 18), policy())
     assert next_step(shipment, ladder, at(2026, 12, 29, 12), policy()).step == 3
@@ -130,7 +130,7 @@ def test_termination_follows_the_notice_deadline_where_the_law_has_it_and_ends_t
 
 def test_without_a_termination_law_the_second_letter_is_the_last() -> None:
     shipment = delivered_parcel("amazon.com")
-    assert last_step(shipment) == 2
+    assert last_step(shipment, policy()) == 2 and last_step(shipment, policy(consumer_country="BE")) == 3
     ladder = [sent(1, at(2026, 12, 10, 9)), sent(2, at(2026, 12, 13, 12), claim_id=2)]
     with pytest.raises(Refused, match="are all written"):
         next_step(shipment, ladder, at(2027, 1, 20), policy())

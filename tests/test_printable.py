@@ -72,7 +72,7 @@ def test_each_country_prints_its_own_words(capsys: pytest.CaptureFixture[str], t
                  config(tmp_path, state, postal_address=["Via Roma 1", "00184 Roma"])]) == 0
     text = text_of(pdf)
     assert "Raccomandata con avviso di ricevimento" in text and "Roma, 20 dicembre 2026" in text
-    assert "LUSSEMBURGO" in text and "entro il termine supplementare che scade il 27 dicembre 2026" in text
+    assert "LUSSEMBURGO" in text and "entro il termine supplementare che scade il 4 gennaio 2027" in text
     us = tmp_path / "us"
     us.mkdir()
     us_state = state_with_a_formal_notice(us, "amazon.com", "en")

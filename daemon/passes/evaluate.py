@@ -13,6 +13,7 @@ from daemon.config import Config
 from daemon.passes.outbox import new_message_id
 from daemon.state.store import Claim, Store
 from rules.claims import ClaimDecision, Decisions, Outlook, PastClaim, decide_all, letter_at_release
+from rules.law import country_of_address
 from rules.policy import Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import Verdict, verdict
@@ -36,6 +37,7 @@ def policy_of(config: Config) -> Policy:
         sender_name=claims.signature,
         template_dir=claims.template_dir,
         max_age_days=claims.max_age_days,
+        consumer_country=claims.country or country_of_address(claims.postal_address),
     )
 
 
