@@ -381,16 +381,17 @@ ELSEWHERE = [
     Expected(IT, "it", "2 giorni", "giovedì 19 novembre 2026", "articolo 61, comma 3, del Codice del consumo"),
     Expected(ES, "es", "2 días", "jueves 19 de noviembre de 2026", "artículo 66 bis, apartado 2"),
     Expected(US, "en", "2 days", "Thursday, November 19, 2026", None),
-    Expected(CA, "en", "2 days", "Thursday, November 19, 2026", "Québec (CQLR c. P-40.1)"),
-    Expected(CA_FR, "fr", "2 jours", "jeudi 19 novembre 2026", "Québec (RLRQ, c. P-40.1)"),
-    Expected(NL, "en", "2 days", "Thursday 19 November 2026", "Article 18 of Directive 2011/83/EU"),
+    # Canada's law is the province's: no province known (no claims.country, no postal address), no citation.
+    Expected(CA, "en", "2 days", "Thursday, November 19, 2026", None),
+    Expected(CA_FR, "fr", "2 jours", "jeudi 19 novembre 2026", None),
+    Expected(NL, "en", "2 days", "Thursday 19 November 2026", "Article 7:19a(2) of the Dutch Civil Code"),
     # No Japanese letters: English ones, with no law (Japan has no termination ladder in law.toml). Monday 23
     # November is Labour Thanksgiving Day there.
     Expected(JP, "en", "2 days", "Thursday 19 November 2026", None, date(2026, 11, 24)),
 ]
 # Any of these in a letter for a country whose law it is not is a wrong citation.
 CITATIONS = ("Code de la consommation", "Consumer Rights Act", "BGB", "Codice del consumo", "66 bis", "2011/83",
-             "P-40.1")
+             "P-40.1", "Dutch Civil Code")
 
 
 def marketplaces(*wanted: str) -> pytest.MarkDecorator:
