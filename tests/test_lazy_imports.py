@@ -24,7 +24,10 @@ ONE_PATH_ONLY = {
     "parsers.amazon": "the phrases and the reading of Amazon's emails (new mail only)",
     "apscheduler": "the scheduler (after READY=1)",
     "holidays": "working days (deciding, after READY=1)",
-    "rules": "the rules' timelines, decisions and letters (after READY=1)",
+    # rules.law is loaded with the configuration (its list of Canadian provinces); its tables are read on first use.
+    "rules.timeline": "the parcels' timelines (deciding, after READY=1)",
+    "rules.claims": "the rules' decisions (after READY=1)",
+    "rules.letters": "the letters (after READY=1)",
     "fpdf": "printed letters (claims letter only)",
     "daemon.passes.outbox": "the outboxes (after READY=1)",
     "daemon.passes.evaluate": "deciding (after READY=1)",
