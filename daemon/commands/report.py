@@ -106,55 +106,70 @@ AXIS_Y, BAND_Y, BAND_H = 50, 12, 22
 COLOURS = {"on_time": "#1a7f37", "late": "#b35900", "overdue": "#c62828", "pending": "#57606a"}
 
 
+class _Axis:
+    """The days from `first` to `last` across the drawing, with the SVG drawn on it so far."""
+
+    def __init__(self, first: date, last: date) -> None:
+        self.first, self.last = first, last
+        self.span = max((last - first).days, 1)
+        self.parts = [f'<line x1="{LEFT}" y1="{AXIS_Y}" x2="{WIDTH - RIGHT}" y2="{AXIS_Y}" class="axis"/>']
+        self.labelled: list[float] = []
+        step = 1 if self.span <= 12 else 7 if self.span <= 70 else 30
+        day = first
+        while day < last:
+            at = self.mid(day)
+            self.parts.append(f'<line x1="{at}" y1="{AXIS_Y - 3}" x2="{at}" y2="{AXIS_Y + 3}" class="tick"/>')
+            day += timedelta(days=step)
+
+    def x(self, day: date) -> float:
+        """Where the day begins."""
+        return round(LEFT + (WIDTH - LEFT - RIGHT) * (day - self.first).days / self.span, 1)
+
+    def mid(self, day: date) -> float:
+        """The middle of the day: where a dot for it goes."""
+        return round(self.x(day) + (WIDTH - LEFT - RIGHT) / self.span / 2, 1)
+
+    def label(self, day: date) -> None:
+        """A date under the axis, unless one is already there; kept inside the drawing at its ends."""
+        at = self.mid(day)
+        if any(abs(at - other) < 34 for other in self.labelled):
+            return
+        self.labelled.append(at)
+        anchor = "start" if at < LEFT + 18 else "end" if at > WIDTH - RIGHT - 18 else "middle"
+        shift = -6 if anchor == "start" else 6 if anchor == "end" else 0
+        self.parts.append(f'<text x="{at + shift}" y="{AXIS_Y + 16}" class="date" text-anchor="{anchor}">'
+                          f'{day:%d %b}</text>')
+
+
+def _draw_promise(axis: _Axis, parcel: Parcel, today: date, colour: str) -> None:
+    """The promised window as a band, its revisions as diamonds, and how late the parcel came after it."""
+    if parcel.promise_end is None:
+        return
+    start = parcel.promise_start or parcel.promise_end
+    left, right = axis.x(start), axis.x(parcel.promise_end + timedelta(days=1))
+    axis.parts.append(f'<rect x="{left}" y="{BAND_Y}" width="{round(right - left, 1)}" height="{BAND_H}" rx="3" '
+                      f'class="promise"><title>promised</title></rect>')
+    axis.label(start)
+    axis.label(parcel.promise_end)
+    for _, revised in parcel.revisions:
+        axis.parts.append(f'<path d="M{axis.mid(revised)},{BAND_Y - 6} l4,6 l-4,6 l-4,-6 z" class="revision">'
+                          f'<title>revised to {revised:%d %b}</title></path>')
+    end = parcel.delivered_on or (today if parcel.verdict == "overdue" else None)
+    if end is not None and parcel.verdict in LATE_VERDICTS:
+        y = BAND_Y + BAND_H / 2
+        axis.parts.append(f'<line x1="{right}" y1="{y}" x2="{axis.mid(end)}" y2="{y}" class="lateness" '
+                          f'stroke="{colour}"/>')
+
+
 def _svg_timeline(parcel: Parcel, today: date) -> str:
     """One parcel's days on a line: the promised window as a band, revisions as ticks, the delivery as a dot."""
     days = parcel.days + ([today] if parcel.verdict == "overdue" else [])
     if not days:
         return ""
-    first, last = min(days) - timedelta(days=1), max(days) + timedelta(days=2)
-    span = max((last - first).days, 1)
-
-    def x(day: date) -> float:  # where the day begins
-        return round(LEFT + (WIDTH - LEFT - RIGHT) * (day - first).days / span, 1)
-
-    def mid(day: date) -> float:  # the middle of the day: where a dot for it goes
-        return round(x(day) + (WIDTH - LEFT - RIGHT) / span / 2, 1)
-
+    axis = _Axis(min(days) - timedelta(days=1), max(days) + timedelta(days=2))
     colour = COLOURS.get(parcel.verdict, "#57606a")
-    parts = [f'<line x1="{LEFT}" y1="{AXIS_Y}" x2="{WIDTH - RIGHT}" y2="{AXIS_Y}" class="axis"/>']
-    step = 1 if span <= 12 else 7 if span <= 70 else 30
-    day = first
-    while day < last:
-        parts.append(f'<line x1="{mid(day)}" y1="{AXIS_Y - 3}" x2="{mid(day)}" y2="{AXIS_Y + 3}" class="tick"/>')
-        day += timedelta(days=step)
-    placed: list[float] = []
-
-    def label(day: date) -> None:
-        """A date under the axis, unless one is already there; kept inside the drawing at its ends."""
-        at = mid(day)
-        if any(abs(at - other) < 34 for other in placed):
-            return
-        placed.append(at)
-        anchor = "start" if at < LEFT + 18 else "end" if at > WIDTH - RIGHT - 18 else "middle"
-        shift = -6 if anchor == "start" else 6 if anchor == "end" else 0
-        parts.append(f'<text x="{at + shift}" y="{AXIS_Y + 16}" class="date" text-anchor="{anchor}">'
-                     f'{day:%d %b}</text>')
-
-    if parcel.promise_end is not None:
-        start = parcel.promise_start or parcel.promise_end
-        left, right = x(start), x(parcel.promise_end + timedelta(days=1))
-        parts.append(f'<rect x="{left}" y="{BAND_Y}" width="{round(right - left, 1)}" height="{BAND_H}" rx="3" '
-                     f'class="promise"><title>promised</title></rect>')
-        label(start)
-        label(parcel.promise_end)
-    for _, revised in parcel.revisions:
-        parts.append(f'<path d="M{mid(revised)},{BAND_Y - 6} l4,6 l-4,6 l-4,-6 z" class="revision">'
-                     f'<title>revised to {revised:%d %b}</title></path>')
-    end = parcel.delivered_on or (today if parcel.verdict == "overdue" else None)
-    if parcel.promise_end is not None and end is not None and parcel.verdict in LATE_VERDICTS:
-        y = BAND_Y + BAND_H / 2
-        parts.append(f'<line x1="{x(parcel.promise_end + timedelta(days=1))}" y1="{y}" x2="{mid(end)}" y2="{y}" '
-                     f'class="lateness" stroke="{colour}"/>')
+    _draw_promise(axis, parcel, today, colour)
+    parts, mid, label = axis.parts, axis.mid, axis.label
     if parcel.delivered_on is not None:
         parts.append(f'<circle cx="{mid(parcel.delivered_on)}" cy="{BAND_Y + BAND_H / 2}" r="6" fill="{colour}">'
                      f'<title>delivered {parcel.delivered_on:%d %b}</title></circle>')
