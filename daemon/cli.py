@@ -539,7 +539,7 @@ def _claims_letter(args: argparse.Namespace) -> int:
     from daemon.state.store import Store
 
     config = load_config(args)
-    with Store(config.state.path, readonly=True) as store:
+    with Store(config.state.path) as store:  # the deadline the printed letter states is recorded with the claim
         claim = store.claim(args.id)
         if claim is None:
             raise UsageError(f"no claim {args.id} (see `lateclaim claims list`)")

@@ -87,6 +87,20 @@ def jurisdiction(marketplace: str, policy: Policy) -> str:
     return law_country(country(marketplace), policy.consumer_country)
 
 
+def is_formal(track: str, step: int) -> bool:
+    """A formal notice or a termination (tracks B and C from step 2): the letters a country may want sent by
+    registered post, and that are printed with the registered-post line."""
+    return track in ("B", "C") and step >= 2
+
+
+def stated_deadline(track: str, step: int, day: date, policy: Policy, marketplace: str, posted: bool) -> date | None:
+    """The deadline a letter leaving on `day` sets, if it sets one: a formal notice where the law has a ladder."""
+    place = jurisdiction(marketplace, policy)
+    if (track, step) not in (("B", 2), ("C", 2)) or not has_termination_law(place):
+        return None
+    return notice_deadline(day, place, policy.notice_days, posted)
+
+
 def template_name(track: str, step: int, place: str) -> str:
     """The template of a track's step, given the jurisdiction whose law applies."""
     if track in ("B", "C") and step == 2 and not has_termination_law(place):

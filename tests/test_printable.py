@@ -9,6 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from daemon.cli import main
+from daemon.commands.printing import print_letter
+from daemon.config import load
 from daemon.state.store import Store
 from rules.letters import LetterFacts, render
 from rules.verdict import verdict
@@ -96,3 +98,36 @@ def test_a_printed_letter_needs_the_postal_address(capsys: pytest.CaptureFixture
     assert main(["claims", "letter", "1", "--pdf", str(tmp_path / "x.pdf"), "--config", bad]) == 2
     assert "claims.postal_address: expected a list of 2 to 6 non-empty address lines" in capsys.readouterr().err
 
+
+
+def test_a_letter_printed_days_later_is_dated_and_counted_from_the_day_it_leaves(tmp_path: Path) -> None:
+    """A notice drafted on 12 December and printed on 15 December: the PDF says 15 December, the parcel still
+    missing on that day, and a deadline of 15 + 7 days + 5 days of post; the termination will wait for it."""
+    path = tmp_path / "state.db"
+    shipment = missing()
+    rules = policy(sender_name="Camille Martin")
+    with Store(path) as store:
+        for s in shipment.sightings:
+            store.record_user_event(s.event, s.message.subject, s.message.sent_at or CREATED)
+        store.add_claim(order_id=ORDER, shipment="1", track="B", step=1, status="sent", held="", language="fr",
+                        subject="Commande : colis non reçu", body="Bonjour,\n", message_id="<m1@example.org>",
+                        evidence={}, now=at(2026, 12, 9, 10))
+        drafted = at(2026, 12, 12, 10)
+        notice = render(LetterFacts(shipment, verdict(shipment, drafted, rules), "B", 2, drafted, rules,
+                                    at(2026, 12, 9, 10)))
+        assert "19 décembre 2026" in notice.body  # as drafted: 12 December + 7 days
+        claim_id = store.add_claim(order_id=ORDER, shipment="1", track="B", step=2, status="drafted", held="",
+                                   language="fr", subject=notice.subject, body=notice.body,
+                                   message_id="<m2@example.org>", evidence={"deadline_given": "2026-12-19"},
+                                   now=drafted)
+        settings = load(Path(config(tmp_path, path)))
+        claim = store.claim(claim_id or 2)
+        assert claim is not None
+        printed = print_letter(store, claim, settings, at(2026, 12, 15, 9), tmp_path / "notice.pdf")
+        assert printed.dated == "2026-12-15"
+        recorded = store.claim(claim.id)
+        assert recorded is not None and recorded.evidence["deadline_given"] == "2026-12-27"
+    text = text_of(tmp_path / "notice.pdf")
+    assert "Paris, le 15 décembre 2026" in text and "à la date du 15 décembre 2026" in text
+    assert "au plus tard le 27 décembre 2026" in text and "19 décembre" not in text
+    assert "demande du 9 décembre 2026" in text  # the step it follows, as it went out

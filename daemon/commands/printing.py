@@ -1,19 +1,28 @@
-"""`lateclaim claims letter ID --pdf FILE`: a recorded claim as a printed letter, for registered post."""
+"""`lateclaim claims letter ID --pdf FILE`: a recorded claim as a printed letter, for registered post.
+
+The letter is written again as of the day it is printed, the day it leaves: its date, the date it says the parcel
+is still missing on, and the deadline it sets (lengthened by the post's time when it goes by registered post) are
+those of that day, never of the day the draft was first written. The deadline it states is recorded with the
+claim, so that the termination waits for it.
+"""
 
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from daemon.config import Config
 from daemon.errors import ConfigError
 from daemon.files import write_whole
-from daemon.passes.guidance import situation
+from daemon.passes.evaluate import past_claim, policy_of
+from daemon.passes.guidance import shipment_of, situation
 from daemon.state.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post
+from rules.letters import Letter, LetterFacts, is_formal, render, stated_deadline
 from rules.printable import CREATOR, PrintedLetter, render_pdf, town
+from rules.verdict import verdict
 
 
 @dataclass(frozen=True)
@@ -35,9 +44,24 @@ def _needs(config: Config) -> list[str]:
     return problems
 
 
+def _as_printed(store: Store, claim: Claim, config: Config, now: datetime, posted: bool) -> Letter:
+    """The claim's letter written as of `now`, going by post or not. A claim whose parcel is no longer in the
+    state (its mail was removed) keeps the words it was written with."""
+    shipment = shipment_of(store, claim)
+    if shipment is None:
+        return Letter(claim.language, claim.subject, claim.body)
+    policy = replace(policy_of(config), posted=posted)
+    previous = next((c for c in store.claims() if (c.order_id, c.shipment, c.track, c.step)
+                     == (claim.order_id, claim.shipment, claim.track, claim.step - 1)), None)
+    before = past_claim(previous) if previous is not None and claim.track in ("B", "C") else None
+    return render(LetterFacts(shipment, verdict(shipment, now, policy), claim.track, claim.step, now, policy,
+                              before.went_out if before else None,
+                              previous_deadline=before.deadline if before else None))
+
+
 def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf: Path) -> Printed:
-    """Write the claim as a PDF letter at `pdf` (0600: it carries your address). The letter is dated the day the
-    claim was written, the day its deadlines count from."""
+    """Write the claim as a PDF letter at `pdf` (0600: it carries your address), written and dated as of `now`,
+    the day it leaves; record the deadline it states with the claim."""
     if problems := _needs(config):
         raise ConfigError(problems)
     facts = situation(store, claim, config, now)
@@ -57,19 +81,28 @@ def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf:
             if not entity.verified:
                 warnings.append(f"{entity.name}'s address was not verified: check it in the Conditions of Sale "
                                 f"of {facts.marketplace}")
-    formal = claim.track in ("B", "C") and claim.step >= 2
-    day = claim.created_at.astimezone(config.rules.timezone).date()
+    registered = is_formal(claim.track, claim.step) and uses_registered_post(facts.marketplace)
+    # Dated the day it leaves, and never before the day it was written (a replay with --as-of in the past).
+    when = max(now, claim.created_at)
+    words = _as_printed(store, claim, config, when, registered)
+    day = when.astimezone(config.rules.timezone).date()
     letter = PrintedLetter(
-        language=claim.language, marketplace=facts.marketplace,
+        language=words.language, marketplace=facts.marketplace,
         sender=(config.claims.signature, *config.claims.postal_address), recipient=recipient,
-        place=config.claims.place or town(config.claims.postal_address[-1]), day=day, subject=claim.subject,
-        order_id=claim.order_id, body=claim.body, registered=formal and uses_registered_post(facts.marketplace),
+        place=config.claims.place or town(config.claims.postal_address[-1]), day=day, subject=words.subject,
+        order_id=claim.order_id, body=words.body, registered=registered,
     )
     data = render_pdf(letter)
     if pdf.exists() and not _own_letter(pdf):
         raise OSError(errno.EEXIST, "it exists and is not a letter lateclaim printed; lateclaim replaces only its "
                       "own (name another file)")
     write_whole(pdf, data)
+    deadline = stated_deadline(claim.track, claim.step, day, policy_of(config), facts.marketplace, registered)
+    evidence = dict(claim.evidence)
+    if deadline is not None and deadline.isoformat() > str(evidence.get("deadline_given", "")):
+        evidence["deadline_given"] = deadline.isoformat()  # the termination waits for the later of the two
+    evidence["printed_at"] = when.isoformat()
+    store.update_claim(claim.id, now, evidence=evidence, note=f"printed, dated {day.isoformat()}")
     return Printed(pdf, recipient[0], day.isoformat(), warnings)
 
 
