@@ -34,21 +34,9 @@ def _refuse(what: str) -> ForeignFile:
 def identify(path: Path) -> Kind:
     """"missing", "ours" (stamped), "unstamped" (the first version's file, with lateclaim's tables), or
     ForeignFile. Reads only: the header's 100 bytes, and for an unstamped database its list of tables."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
+    header = _header(path)
+    if header is None:
         return "missing"
-    except OSError as exc:
-        raise ForeignFile(f"cannot look at it: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise _refuse(f"is a directory (state.path names the file itself, such as {path / 'lateclaim.db'})")
-    if not stat.S_ISREG(info.st_mode):
-        raise _refuse("is not a regular file")
-    try:
-        with path.open("rb") as file:
-            header = file.read(100)
-    except OSError as exc:
-        raise ForeignFile(f"cannot read it: {exc.strerror or exc}") from None
     if not header:
         raise _refuse("is an empty file")
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
@@ -61,6 +49,25 @@ def identify(path: Path) -> Kind:
     if _tables(path) >= OWN_TABLES:
         return "unstamped"
     raise _refuse("is an SQLite database without lateclaim's tables")
+
+
+def _header(path: Path) -> bytes | None:
+    """The first 100 bytes of the regular file at `path` (fewer if it is shorter); None when there is none."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ForeignFile(f"cannot look at it: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise _refuse(f"is a directory (state.path names the file itself, such as {path / 'lateclaim.db'})")
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse("is not a regular file")
+    try:
+        with path.open("rb") as file:
+            return file.read(100)
+    except OSError as exc:
+        raise ForeignFile(f"cannot read it: {exc.strerror or exc}") from None
 
 
 def _tables(path: Path) -> set[str]:
