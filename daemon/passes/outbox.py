@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -165,7 +165,7 @@ class SmtpOutbox:
 def new_message_id(config: Config) -> str:
     """A Message-ID as a mail client makes one (Thunderbird: a random UUID at the sender's domain): it names no
     tool, so the seller sees the user's own message. Which claim it is stays in the state file."""
-    address = config.claims.sender or config.mailbox.username
+    address = parseaddr(config.claims.sender or config.mailbox.username)[1]  # "Jane <jane@x.org>": the address
     domain = address.rpartition("@")[2].strip() or "localhost"
     return f"<{uuid.uuid4()}@{domain}>"
 
