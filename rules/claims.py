@@ -262,9 +262,7 @@ def _arrival_text(shipment: Shipment) -> str:
 def _plan(shipment: Shipment, result: Verdict, claims: list[PastClaim], now: datetime,
           policy: Policy) -> _Plan:
     """One parcel: what is due now, what no longer applies, and the sentence that explains it."""
-    decided = [c for c in claims if not c.held]
-    track_a = [c for c in decided if c.track == "A"]
-    ladder = {c.step: c for c in decided if c.track == "B"}
+    ladder = {c.step: c for c in claims if not c.held and c.track == "B"}
     resolved = next((c for c in claims if c.status == "closed"), None)
     context = f"promised {_day_text(shipment.promise.end)}" if shipment.promise else "no promise known"
     context += f"; {_arrival_text(shipment)}" if shipment.arrived else ""
@@ -279,24 +277,7 @@ def _plan(shipment: Shipment, result: Verdict, claims: list[PastClaim], now: dat
         return _Plan("no promise known" + (f"; {_arrival_text(shipment)}" if shipment.arrived else ""))
     promise_text = f"promised {_day_text(shipment.promise.end)}"
     if shipment.arrived:
-        arrival = _arrival_text(shipment)
-        plan = _Plan(f"{promise_text}; {arrival}", withdraw=_withdraw_unsent(claims, f"the parcel arrived: {arrival}",
-                                                                          tracks="B"))
-        if result.kind is not VerdictKind.LATE:
-            return plan
-        if track_a:
-            plan.reason += f"; goodwill request: claim {track_a[0].id} ({track_a[0].status})"
-        elif shipment.paused:
-            plan.reason += f"; paused: {shipment.paused}"
-        elif not _claimable(shipment, policy) or _too_old(shipment, result, now, policy):
-            plan.reason += "; no claim (not authenticated, or too long ago)"
-        elif any(c.status == "uncertain" for c in decided):
-            plan.reason += "; waits: a letter may have been sent (confirm it first)"
-        else:
-            sent_step_1 = ladder.get(1) if ladder.get(1) and ladder[1].status in WENT_OUT else None
-            plan.due, plan.next_step, plan.due_at = _Due(shipment, result, "A", 1, sent_step_1), "A1", now
-            plan.reason += f", {result.days_late} days late: goodwill request due"
-        return plan
+        return _arrived(shipment, result, claims, now, policy, promise_text)
     if shipment.ambiguous:
         return _Plan(f"{promise_text}; waits: {shipment.ambiguous} (say which with `lateclaim orders arrived`)")
     if shipment.paused:
@@ -310,19 +291,50 @@ def _plan(shipment: Shipment, result: Verdict, claims: list[PastClaim], now: dat
     return _ladder(shipment, result, ladder, now, policy, promise_text)
 
 
+def _arrived(shipment: Shipment, result: Verdict, claims: list[PastClaim], now: datetime, policy: Policy,
+             promise_text: str) -> _Plan:
+    """A parcel that arrived: track B is over (its letters not yet out are withdrawn); track A if it came late."""
+    decided = [c for c in claims if not c.held]
+    track_a = [c for c in decided if c.track == "A"]
+    ladder = {c.step: c for c in decided if c.track == "B"}
+    arrival = _arrival_text(shipment)
+    plan = _Plan(f"{promise_text}; {arrival}", withdraw=_withdraw_unsent(claims, f"the parcel arrived: {arrival}",
+                                                                      tracks="B"))
+    if result.kind is not VerdictKind.LATE:
+        return plan
+    if track_a:
+        plan.reason += f"; goodwill request: claim {track_a[0].id} ({track_a[0].status})"
+    elif shipment.paused:
+        plan.reason += f"; paused: {shipment.paused}"
+    elif not _claimable(shipment, policy) or _too_old(shipment, result, now, policy):
+        plan.reason += "; no claim (not authenticated, or too long ago)"
+    elif any(c.status == "uncertain" for c in decided):
+        plan.reason += "; waits: a letter may have been sent (confirm it first)"
+    else:
+        sent_step_1 = ladder.get(1) if ladder.get(1) and ladder[1].status in WENT_OUT else None
+        plan.due, plan.next_step, plan.due_at = _Due(shipment, result, "A", 1, sent_step_1), "A1", now
+        plan.reason += f", {result.days_late} days late: goodwill request due"
+    return plan
+
+
+def _first_step(shipment: Shipment, result: Verdict, now: datetime, policy: Policy, promise_text: str) -> _Plan:
+    """Track B before its first letter: step 1, due the first working day after the latest announced date."""
+    if _too_old(shipment, result, now, policy):
+        return _Plan(f"{promise_text}; overdue since long ago: no new claim")
+    due = step_1_due(shipment)
+    assert due is not None  # a promise is known here
+    due_at, why = due
+    plan = _Plan(f"{promise_text}; step 1 due {when(due_at)} ({why})", next_step="B1", due_at=due_at)
+    if now >= due_at:
+        plan.due = _Due(shipment, result, "B", 1)
+    return plan
+
+
 def _ladder(shipment: Shipment, result: Verdict, ladder: dict[int, PastClaim], now: datetime, policy: Policy,
             promise_text: str) -> _Plan:
+    """Track B under way: the next step once the last one went out and its wait is over."""
     if not ladder:
-        if _too_old(shipment, result, now, policy):
-            return _Plan(f"{promise_text}; overdue since long ago: no new claim")
-        due = step_1_due(shipment)
-        assert due is not None  # a promise is known here
-        due_at, why = due
-        plan = _Plan(f"{promise_text}; step 1 due {when(due_at)} ({why})",
-                     next_step="B1", due_at=due_at)
-        if now >= due_at:
-            plan.due = _Due(shipment, result, "B", 1)
-        return plan
+        return _first_step(shipment, result, now, policy, promise_text)
     last = max(ladder)
     claim = ladder[last]
     plan = _Plan(f"{promise_text}; step {last} is {claim.status} (claim {claim.id})")
