@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load
-from daemon.mail.imap import message_id_criteria, text_criteria
 from daemon.passes.answers import looks_like_customer_service
 from daemon.passes.outbox import compose
 from daemon.passes.thread import checked_id, message_ids, references
@@ -196,13 +195,6 @@ def test_only_an_answer_answers_a_sent_claim_never_shipment_or_marketing_mail(
 ])
 def test_customer_service_is_told_from_automatic_mail(sender: str, subject: str, answer: bool) -> None:
     assert looks_like_customer_service(sender, subject) is answer
-
-
-def test_gmail_lookups_use_gmails_own_search_and_the_standard_one_elsewhere() -> None:
-    assert message_id_criteria("<abc.1@example.com>", gmail=True) == ["X-GM-RAW", "rfc822msgid:abc.1@example.com"]
-    assert message_id_criteria("abc.1@example.com", gmail=False) == ["HEADER", "Message-ID", "<abc.1@example.com>"]
-    assert text_criteria("4F7Q-2K", gmail=True) == ["X-GM-RAW", '"4F7Q-2K"']
-    assert text_criteria("4F7Q-2K", gmail=False) == ["TEXT", "4F7Q-2K"]
 
 
 def mail(sender: str, subject: str, date: str, message_id: str, text: str, *, auth: str = "",

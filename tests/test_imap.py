@@ -175,3 +175,25 @@ def test_the_all_mail_folder_is_read_when_the_server_has_one(dovecot: Dovecot, a
         [(_, raw)] = mailbox.fetch(folder, state.uids)
     assert b"order-1@amazonses.com" in raw
     assert dovecot.commands(user).count("LIST") == 1  # one LIST per connection answers every special-use lookup
+
+
+def test_our_drafts_are_found_and_removed_by_listing_drafts_never_by_a_header_search(
+    dovecot: Dovecot, imap_account: Account
+) -> None:
+    user = imap_account.username
+    # Another client's message marked \Deleted (not expunged) must survive our removal.
+    dovecot.deliver(user, email("me@example.com", "Brouillon à moi", "mine@example.com"), "[Gmail]/Drafts")
+    with ImapMailbox(settings(imap_account)) as mailbox:
+        drafts = mailbox.drafts_folder()
+        mailbox.append_draft(email("me@example.com", "Colis 1", "claim-1@lateclaim"))
+        mailbox.append_draft(email("me@example.com", "Colis 2", "claim-2@lateclaim"))
+        mailbox.client.select_folder(drafts)
+        mailbox.client.add_flags([1], [b"\\Deleted"])
+        mailbox.client.unselect_folder()
+        assert mailbox.find_message_id(drafts, "<claim-2@lateclaim>") == [3]
+        assert mailbox.remove_own(drafts, "claim-2@lateclaim") == 1
+        assert mailbox.remove_own(drafts, "claim-2@lateclaim") == 0
+        assert mailbox.remove_own(drafts, "claim-1@lateclaim", uid=1) == 0  # UID 1 is not ours
+        assert sorted(mailbox.listed(drafts).values()) == ["claim-1@lateclaim", "mine@example.com"]
+    rawlog = b"".join(p.read_bytes() for p in (dovecot.root / "rawlog" / user).glob("*.in"))
+    assert b"HEADER Message-ID" not in rawlog and b"UID EXPUNGE 3" in rawlog

@@ -54,10 +54,9 @@ def roundtrip(mailbox: ImapMailbox, config: Config, now: datetime, report: Repor
             report("FAIL", "roundtrip", f"the draft was not found again by its Message-ID in {drafts}")
         else:
             uid = uid or by_id[0]
-            how = "Gmail's rfc822msgid: search" if mailbox.gmail else "SEARCH HEADER Message-ID"
             same = placed.uid is None or by_id == [placed.uid]
-            report("ok" if same else "warn", "roundtrip", f"found again by its Message-ID ({how}, header checked)"
-                   + ("" if same else f" at UID {by_id}, not the UID the server gave"))
+            report("ok" if same else "warn", "roundtrip", "found again by its Message-ID (Drafts listed, each "
+                   "header read)" + ("" if same else f" at UID {by_id}, not the UID the server gave"))
         by_text = mailbox.find_text(drafts, reference)
         report("ok" if by_text else "FAIL", "roundtrip",
                f"found by its reference {reference} in subject and text" if by_text else
@@ -74,7 +73,7 @@ def roundtrip(mailbox: ImapMailbox, config: Config, now: datetime, report: Repor
             signals = "its Message-ID, its reference" + (", its draft's thread" if mailbox.gmail else "")
             report("ok", "roundtrip", f"a claim you send will be recognised in {sent} by {signals}")
     finally:
-        deleted = uid is not None and mailbox.delete_own(drafts, uid, message_id)
+        deleted = uid is not None and mailbox.remove_own(drafts, message_id, uid) > 0
         gone = not mailbox.find_message_id(drafts, message_id)
     if deleted and gone:
         report("ok", "roundtrip", "the test draft was deleted (only it, by its UID and Message-ID)")

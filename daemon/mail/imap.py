@@ -97,16 +97,9 @@ def sender_criteria(domains: Sequence[str]) -> list[Any]:
     return criteria
 
 
-def message_id_criteria(message_id: str, gmail: bool) -> list[Any]:
-    """Finding a message by its Message-ID. Gmail's `SEARCH HEADER Message-ID` misses messages (reported by
-    several client projects); its own `rfc822msgid:` operator is the reliable lookup there."""
-    bare = message_id.strip().strip("<>")
-    return ["X-GM-RAW", f"rfc822msgid:{bare}"] if gmail else ["HEADER", "Message-ID", f"<{bare}>"]
-
-
-def text_criteria(text: str, gmail: bool) -> list[Any]:
-    """Finding a message by a phrase in its subject or body (a claim's reference token)."""
-    return ["X-GM-RAW", f'"{text}"'] if gmail else ["TEXT", text]
+def message_id_criteria(message_id: str) -> list[Any]:
+    """Finding a message by its Message-ID with a standard search (Gmail has its own `rfc822msgid:`)."""
+    return ["HEADER", "Message-ID", f"<{message_id.strip().strip('<>')}>"]
 
 
 def readable_text(raw: bytes) -> str:
@@ -333,10 +326,28 @@ class ImapMailbox:
     # one the test suite runs), and a server's search result is only ever a hint, checked against the message.
 
     def find_message_id(self, folder: str, message_id: str) -> list[int]:
-        """UIDs in `folder` of the messages whose Message-ID header is `message_id` (checked in the header)."""
+        """UIDs in `folder` of the messages whose Message-ID header is `message_id` (checked in the header). In
+        Drafts, by listing the folder and reading every Message-ID (Gmail's HEADER search misses, and its index
+        lags behind an APPEND: what a crash recovery decides must not rest on it); elsewhere (Sent, large) by a
+        search, Gmail's own `rfc822msgid:` there."""
         bare = message_id.strip().strip("<>")
-        uids = self.search(folder, message_id_criteria(bare, self.gmail))
+        if folder == self._special_folder(DRAFTS):
+            return sorted(uid for uid, found in self.listed(folder).items() if found == bare)
+        uids = self._gmail_search(folder, f"rfc822msgid:{bare}") if self.gmail else \
+            self.search(folder, message_id_criteria(bare))
         return [uid for uid, found in self.message_ids(folder, uids).items() if found == bare]
+
+    def listed(self, folder: str) -> dict[int, str]:
+        """UID -> Message-ID of every message in `folder`, from a UID listing and the headers alone: no search
+        index is involved. For small folders (Drafts)."""
+        self._open(folder)
+        uids = self._call(f"SEARCH in {folder}", self.client.search, ["ALL"])
+        return self.message_ids(folder, sorted(uids))
+
+    def _gmail_search(self, folder: str, query: str) -> list[int]:
+        """Gmail's own search syntax (X-GM-RAW), through imapclient's gmail_search()."""
+        self._open(folder)
+        return sorted(self._call(f"SEARCH in {folder}", self.client.gmail_search, query))
 
     def contains_message_id(self, folder: str, message_id: str) -> bool:
         return bool(self.find_message_id(folder, message_id))
@@ -344,7 +355,7 @@ class ImapMailbox:
     def find_text(self, folder: str, text: str) -> dict[int, bytes]:
         """UID -> raw message, for the messages in `folder` whose subject or text contains `text` (checked in
         the decoded message, not only by the server's search)."""
-        uids = self.search(folder, text_criteria(text, self.gmail))
+        uids = self._gmail_search(folder, f'"{text}"') if self.gmail else self.search(folder, ["TEXT", text])
         return {uid: raw for uid, raw in self.fetch(folder, uids) if text in readable_text(raw)}
 
     def gmail_ids(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -384,26 +395,30 @@ class ImapMailbox:
             terms = [f"rfc822msgid:{m.strip().strip('<>')}" for m in message_ids] + [f'"{t}"' for t in texts]
             criteria: list[Any] = ["SINCE", since, "X-GM-RAW", " OR ".join(terms)]
         else:
-            groups = [message_id_criteria(m, gmail=False) for m in message_ids] + [["TEXT", t] for t in texts]
+            groups = [message_id_criteria(m) for m in message_ids] + [["TEXT", t] for t in texts]
             criteria = ["SINCE", since, any_of(groups)]
         return dict(self.fetch(folder, self.search(folder, criteria)))
 
-    def delete_own(self, folder: str, uid: int, message_id: str) -> bool:
-        """Delete one message lateclaim wrote, by its own identity: the message at `uid` is deleted only when its
-        Message-ID is `message_id`, and only it is expunged (UID EXPUNGE: another client's messages marked
-        \\Deleted are left alone). False when it is not there or is not ours."""
-        if self.message_ids(folder, [uid]).get(uid) != message_id.strip().strip("<>"):
-            return False
+    def remove_own(self, folder: str, message_id: str, uid: int | None = None) -> int:
+        """Delete lateclaim's own message `message_id` from `folder` (a draft that no longer applies, the round
+        trip's test draft); the number removed. It is found by listing the folder (or at `uid`) and reading each
+        Message-ID, never by a search; only those UIDs are expunged (UID EXPUNGE: another client's messages
+        marked \\Deleted are left alone)."""
+        wanted = message_id.strip().strip("<>")
+        found = self.message_ids(folder, [uid]) if uid is not None else self.listed(folder)
+        ours = sorted(u for u, found_id in found.items() if found_id == wanted)
+        if not ours:
+            return 0
         if b"UIDPLUS" not in self._call("CAPABILITY", self.client.capabilities):
             raise MailboxError(f"IMAP {self.where}: no UIDPLUS, so one message cannot be expunged alone")
         self._selected = None
         self._call(f"SELECT {folder}", self.client.select_folder, folder)
         try:
-            self._call(f"STORE in {folder}", self.client.delete_messages, [uid])
-            self._call(f"EXPUNGE in {folder}", self.client.expunge, [uid])
+            self._call(f"STORE in {folder}", self.client.delete_messages, ours)
+            self._call(f"EXPUNGE in {folder}", self.client.expunge, ours)
         finally:
             self._call(f"EXAMINE {folder}", self._examine, folder)  # back to read-only
-        return True
+        return len(ours)
 
     def headers(self, folder: str, uids: Sequence[int], names: Sequence[str]) -> dict[int, Message]:
         """UID -> the named header fields only (BODY.PEEK[HEADER.FIELDS (...)]: no body is downloaded)."""
@@ -468,34 +483,6 @@ class ImapMailbox:
         ids = self.gmail_ids(folder, [uid])
         gm_msgid, gm_thrid = ids.get(uid, (None, None))
         return Placed(folder, uidvalidity, uid, gm_msgid, gm_thrid)
-
-    def remove_own_draft(self, message_id: str) -> int:
-        """Delete lateclaim's own draft `message_id` from Drafts (a letter that no longer applies); the number
-        removed. Only a message of the Drafts folder whose Message-ID header is exactly this one and that
-        carries the \\Draft flag is touched, and only its UID is expunged (UIDPLUS): nothing else ever is."""
-        folder = self.drafts_folder()
-        wanted = message_id.strip().strip("<>")
-        self._selected = None  # opened read-write below: the next read re-opens its folder read-only
-        self._call(f"SELECT {folder}", self.client.select_folder, folder, readonly=False)
-        try:
-            uids = self._call(f"SEARCH in {folder}", self.client.search, ["HEADER", "Message-ID", f"<{wanted}>"])
-            if not uids:
-                return 0
-            found = self._call(f"FETCH in {folder}", self.client.fetch, list(uids),
-                               ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
-            key = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
-            ours = [uid for uid, data in found.items()
-                    if b"\\Draft" in data.get(b"FLAGS", ())
-                    and str(HeaderParser().parsestr(bytes(data.get(key, b"")).decode("ascii", "replace"))
-                            .get("Message-ID", "")).strip().strip("<>") == wanted]
-            if not ours:
-                return 0
-            self._call(f"STORE in {folder}", self.client.add_flags, ours, [b"\\Deleted"])
-            if self.client.has_capability("UIDPLUS"):
-                self._call(f"EXPUNGE in {folder}", self.client.uid_expunge, ours)
-            return len(ours)
-        finally:
-            self._call(f"CLOSE {folder}", self.client.unselect_folder)
 
     def append_sent(self, raw: bytes) -> bool:
         """File a copy of a message sent by SMTP in \\Sent, as mail clients do; False when there is no such

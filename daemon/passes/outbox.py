@@ -90,7 +90,7 @@ class DraftsOutbox:
         return self.mailbox.append_draft(raw).to_json()
 
     def remove(self, message_id: str) -> int:
-        return self.mailbox.remove_own_draft(message_id)
+        return self.mailbox.remove_own(self.mailbox.drafts_folder(), message_id)
 
 
 class DirOutbox:
