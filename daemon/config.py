@@ -26,7 +26,7 @@ SEARCH_PATH = (
 )
 SECURITY_MODES = ("tls", "starttls", "plain")
 CLAIM_MODES = ("draft", "review", "send")
-LANGUAGES = ("auto", "fr", "en", "de", "it", "es")
+LANGUAGES = ("auto", "fr", "en", "de", "it", "es", "nl", "pl", "sv", "ja")
 ASKS = ("gesture", "shipping_refund", "credit", "prime_extension")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")

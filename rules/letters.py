@@ -33,7 +33,7 @@ from rules.policy import Policy
 from rules.timeline import Shipment
 from rules.verdict import Verdict
 
-LANGUAGES = ("fr", "en", "de", "it", "es")
+LANGUAGES = ("fr", "en", "de", "it", "es", "nl", "pl", "sv", "ja")
 FALLBACK_LANGUAGE = "en"
 # Every bundled template, by name. B_2_refund and C_2_refund are step 2 where no law gives a final deadline (see
 # claims): the first asks to cancel an order that never came, the second a refund or a replacement for a parcel
@@ -50,7 +50,7 @@ FIELDS = frozenset({
     "recipient", "order_facts", "promise_date", "delivery_subject", "delivery_email_date", "law_risk", "law_refund",
     "scope", "law_choice", "the_email",
 })
-_QUOTED = re.compile(r"«\s*(.+?)\s*»|„(.+?)[“”]|“(.+?)”|\"(.+?)\"")
+_QUOTED = re.compile(r"«\s*(.+?)\s*»|„(.+?)[“”]|“(.+?)”|”(.+?)”|「(.+?)」|‘(.+?)’|\"(.+?)\"")
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,8 @@ class _Writer:
         return self.phrase("quote", text=inner)
 
     def days(self, n: int) -> str:
-        return f"{n} {self.phrases['day' if n == 1 else 'days']}"
+        unit = self.phrases["day" if n == 1 else "days"]
+        return Template(self.phrases.get("count", "$n $unit")).substitute(n=str(n), unit=unit)
 
 
 def date_writer(language: str, marketplace: str) -> _Writer:
@@ -233,11 +234,12 @@ def _order_facts(shipment: Shipment, w: _Writer) -> str:
     if amount is None:
         prices = next((s.event.prices for s in shipment.sightings if s.event.prices), ())
         amount = prices[0].amount if len(prices) == 1 else None
+    gap = str(w.phrases.get("gap", " "))  # between two sentences: a space, none in Japanese
     if ordered_on and amount:
-        return " " + w.phrase("order_both", date=w.day(ordered_on), amount=amount)
+        return gap + w.phrase("order_both", date=w.day(ordered_on), amount=amount)
     if ordered_on:
-        return " " + w.phrase("order_placed", date=w.day(ordered_on))
-    return " " + w.phrase("order_paid", amount=amount) if amount else ""
+        return gap + w.phrase("order_placed", date=w.day(ordered_on))
+    return gap + w.phrase("order_paid", amount=amount) if amount else ""
 
 
 def _short(title: str) -> str:
@@ -318,6 +320,8 @@ def render(facts: LetterFacts) -> Letter:
     head, _, body = text.strip().partition("\n")
     subject = head.removeprefix("Subject:").strip()
     body = re.sub(r"\n{3,}", "\n\n", body.strip())  # a paragraph left empty (no law text here) leaves no gap
+    # A date ending a sentence with its own abbreviation's full stop (Polish "2026 r.") takes no second one.
+    body = re.sub(r"(?<=\br)\.\.(?!\.)", ".", body)
     return Letter(language, subject, body + "\n")
 
 

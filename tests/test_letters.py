@@ -33,7 +33,8 @@ CONSUMERS = ("", "FR", "GB", "DE", "IT", "ES", "NL", "BE", "PL", "SE", "AT", "IE
              "JP", "PT")
 DEADLINE = {"fr": "27 décembre 2026", "en": "27 December 2026", "de": "27. Dezember 2026", "it": "il 27 dicembre 2026",
             "es": "27 de diciembre de 2026"}
-DECEMBER = {"fr": "décembre", "en": "December", "de": "Dezember", "it": "dicembre", "es": "diciembre"}
+DECEMBER = {"fr": "décembre", "en": "December", "de": "Dezember", "it": "dicembre", "es": "diciembre",
+            "nl": "december", "pl": "grudnia", "sv": "december", "ja": "12月"}
 # Function words that tell the letter languages apart in a paragraph of legal prose.
 STOPWORDS = {
     "fr": {"le", "la", "les", "de", "du", "des", "je", "vous", "et", "au", "ne", "à", "me", "est"},
@@ -41,6 +42,9 @@ STOPWORDS = {
     "de": {"der", "die", "das", "und", "ich", "sie", "zu", "bis", "den", "des", "mir", "nach", "ist", "gemäß"},
     "it": {"il", "di", "del", "che", "vi", "la", "entro", "ai", "sensi", "dello", "non", "mi", "è", "della"},
     "es": {"el", "de", "la", "que", "les", "y", "del", "en", "conforme", "al", "los", "me", "se", "las"},
+    "nl": {"de", "het", "een", "ik", "u", "van", "en", "op", "te", "dat", "niet", "mij", "zijn", "die", "grond"},
+    "pl": {"w", "z", "i", "na", "do", "nie", "się", "mnie", "mi", "państwa", "od", "że", "przez", "tego", "zgodnie"},
+    "sv": {"och", "att", "jag", "ni", "den", "det", "på", "inte", "för", "med", "av", "enligt", "mig", "till", "är"},
 }
 BRACKETED_PREPOSITION = re.compile(r"\((?:on|le|du|am|vom|il|del|el|entre|between|by|bis|zwischen|tra|entro|of|"
                                    r"au plus|a más)\b", re.IGNORECASE)
@@ -72,7 +76,9 @@ def steps_of(place: str) -> list[tuple[str, int]]:
 
 
 def language_of(text: str) -> str:
-    words = re.findall(r"[a-zà-ÿß]+", text.lower())
+    if re.search(r"[\u3040-\u30ff]", text):  # hiragana or katakana
+        return "ja"
+    words = re.findall(r"[^\W\d_]+", text.lower())
     return max(STOPWORDS, key=lambda lang: sum(w in STOPWORDS[lang] for w in words))
 
 
@@ -288,7 +294,10 @@ def test_the_law_follows_the_marketplace_even_in_another_language() -> None:
 def test_language_auto_uses_the_emails_language_and_falls_back_to_english() -> None:
     assert letter(late("amazon.de", "de"), "A", 1).language == "de"
     assert letter(late("amazon.de", "en"), "A", 1).language == "en"
-    assert letter(late("amazon.nl", "nl"), "A", 1).language == "en"
+    for marketplace, language in (("amazon.nl", "nl"), ("amazon.pl", "pl"), ("amazon.se", "sv"),
+                                  ("amazon.co.jp", "ja"), ("amazon.com.be", "nl")):
+        assert letter(late(marketplace, language), "A", 1).language == language
+    assert letter(late("amazon.com.br", "pt"), "A", 1).language == "en"  # no Portuguese letters yet
     assert letter(late(), "A", 1, policy(language="it")).language == "it"
 
 
@@ -311,7 +320,7 @@ def test_without_an_evidence_sentence_the_promise_is_restated_not_invented_as_a_
 
 
 def test_wording_faults_of_the_review_are_gone() -> None:
-    for language in LANGUAGES:
+    for language in ("fr", "en", "de", "it", "es"):
         body = letter(late(), "A", 1, policy(language=language)).body
         assert "(" + {"fr": "le", "en": "on", "de": "am", "it": "martedì", "es": "el"}[language] not in body
     assert "nach dem voraussichtlichen Liefertermin am Dienstag, 8. Dezember 2026" in \
@@ -416,3 +425,18 @@ def test_a_broken_user_template_is_reported_and_the_bundled_one_used(tmp_path: P
     assert english.subject.endswith("arrived 3 days late")  # a goodwill request has no law text to fill in
     problems = template_problems(rules)
     assert len(problems) == 1 and problems[0].startswith("fr/A_1.txt: ")
+
+
+def test_letters_in_dutch_polish_swedish_and_japanese_read_as_those_languages_write() -> None:
+    dutch = letter(late("amazon.nl", "nl"), "A", 1).body
+    assert dutch.startswith("Geachte heer, mevrouw,") and "is op 11 december 2026 geleverd, 3 dagen na" in dutch
+    polish = letter(missing("amazon.pl", "pl"), "B", 2)
+    assert polish.subject.startswith("Wezwanie do wydania towaru") and "art. 543¹ § 2 Kodeksu cywilnego" in polish.body
+    assert "upływającym 27 grudnia 2026 r. Jeżeli" in polish.body and "r.." not in polish.body
+    swedish = letter(missing("amazon.se", "sv"), "B", 3).body
+    assert "häver därför köpet" in swedish and "senast den 3 januari 2027" in swedish
+    nested = one(ordered(date(2026, 12, 8), marketplace="amazon.se", language="sv", items=("Vattenkokare",),
+                         subject="Skickat: ”Vattenkokare”"), delivered(at(2026, 12, 11, 10), marketplace="amazon.se"))
+    assert "”Skickat: ’Vattenkokare’”" in letter(nested, "A", 1, policy(language="sv")).body
+    japanese = letter(late("amazon.co.jp", "ja"), "A", 1).body
+    assert "お届け予定日である2026年12月8日（火）から3日遅れて、2026年12月11日に配達されました。" in japanese
