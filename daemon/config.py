@@ -133,6 +133,15 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class NoticesConfig:
+    """The [notices] table: how lateclaim tells the user that something waits for them (daemon/passes/notices.py)."""
+    enabled: bool = True
+    inbox: bool = True  # an unread message in the INBOX (IMAP APPEND, no SMTP)
+    apprise: tuple[str, ...] = ()  # push too, through these Apprise URLs (the optional `apprise` extra)
+    language: str = "auto"  # auto: claims.language, else the parcel's marketplace language
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config.toml, validated; `source` is the file it was read from."""
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
@@ -141,6 +150,7 @@ class Config:
     claims: ClaimsConfig = field(default_factory=ClaimsConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
     source: Path | None = None  # the file this came from, for messages
 
 
@@ -277,12 +287,17 @@ def _country_code(value: Any) -> str | None:
     return None
 
 
+def _apprise_urls(value: Any) -> tuple[str, ...] | None:
+    ok = isinstance(value, list) and all(isinstance(url, str) and "://" in url for url in value)
+    return tuple(value) if ok else None
+
+
 def parse(data: Mapping[str, Any], path: Path) -> Config:
     """Validate a decoded TOML document into a Config, or raise ConfigError listing every problem. A key left out
     takes its dataclass field's default (`d`, `cd`... below): each default is written once, in the dataclass."""
     problems: list[str] = []
     where = str(path)
-    known = {"mailbox", "state", "rules", "claims", "smtp", "log"}
+    known = {"mailbox", "state", "rules", "claims", "smtp", "log", "notices"}
     for table in sorted(set(data) - known):
         problems.append(f"{where}: {table}: unknown table (expected one of {', '.join(sorted(known))})")
 
@@ -378,9 +393,19 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
     log = LogConfig(level=r.choice("level", ld.level, LOG_LEVELS), format=r.choice("format", ld.format, LOG_FORMATS))
     r.finish()
 
+    r, nd = reader("notices"), NoticesConfig()
+    notices = NoticesConfig(
+        enabled=r.boolean("enabled", nd.enabled),
+        inbox=r.boolean("inbox", nd.inbox),
+        apprise=r.get("apprise", nd.apprise, _apprise_urls,
+                      'a list of Apprise URLs such as ["ntfy://my-topic", "tgram://bottoken/chatid"]'),
+        language=r.choice("language", nd.language, LANGUAGES),
+    )
+    r.finish()
+
     if problems:
         raise ConfigError(problems)
-    return Config(mailbox, state, rules, claims, smtp, log, source=path)
+    return Config(mailbox, state, rules, claims, smtp, log, notices, source=path)
 
 
 def require_mailbox(config: Config) -> list[str]:

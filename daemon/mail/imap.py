@@ -484,6 +484,11 @@ class ImapMailbox:
         gm_msgid, gm_thrid = ids.get(uid, (None, None))
         return Placed(folder, uidvalidity, uid, gm_msgid, gm_thrid)
 
+    def append_unread(self, folder: str, raw: bytes) -> None:
+        """APPEND a message of lateclaim's own (a notice to the user) to `folder`, unread: the user sees it as new
+        mail. Nothing else in the folder is touched."""
+        self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[])
+
     def append_sent(self, raw: bytes) -> bool:
         """File a copy of a message sent by SMTP in \\Sent, as mail clients do; False when there is no such
         folder. Gmail files what its SMTP server sends by itself: nothing is appended there."""

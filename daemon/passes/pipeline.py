@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from daemon.passes.delivery import Channels
     from daemon.passes.evaluate import Evaluation
     from daemon.passes.followup import Listening
+    from daemon.passes.notices import Notice
     from daemon.passes.outbox import SmtpOutbox
 
 log = structlog.get_logger("lateclaim.pipeline")
@@ -39,6 +40,7 @@ class PassResult:
     evaluation: Evaluation
     delivered: list[int]
     followed: list[int]
+    notice: Notice | None = None  # what the user was told at the end of the pass (daemon/passes/notices.py)
 
 
 def imap_settings(config: Config) -> ImapSettings:
@@ -92,13 +94,18 @@ def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, 
     followed = follow_up(store, mailbox, now, listening) if mailbox is not None else []
     evaluation = record_decisions(store, config, now)
     delivered = deliver_due(store, channels, config, now)
+    notice = None
+    if config.notices.enabled:  # last: it tells what this pass (and the user's commands since) left for the user
+        from daemon.passes.notices import notify
+
+        notice = notify(store, config, now, mailbox)
     log.info(
         "sync_done", folders=summary.folders, fetched=summary.fetched, already_known=summary.known,
         interrupted=summary.interrupted, **summary.statuses, claims_created=len(evaluation.created),
         claims_held=len(evaluation.held), claims_withdrawn=len(evaluation.withdrawn),
         claims_rewritten=len(evaluation.rewritten), claims_delivered=len(delivered), claims_followed_up=len(followed),
     )
-    return PassResult(summary, evaluation, delivered, followed)
+    return PassResult(summary, evaluation, delivered, followed, notice)
 
 
 def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threading.Event | None = None,

@@ -107,6 +107,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE claims ADD COLUMN placed TEXT NOT NULL DEFAULT '{}';  -- JSON: the draft's identifiers at APPEND
     ALTER TABLE claims ADD COLUMN missing_since TEXT;      -- wall clock: the draft first found gone, not in Sent
     """,
+    # 5: what the user was told (daemon/passes/notices.py): an event is told once.
+    """
+    CREATE TABLE notices (
+        event      TEXT PRIMARY KEY,   -- e.g. drafted:3, held:7, spoofed:171-...:1
+        at         TEXT NOT NULL,
+        message_id TEXT NOT NULL       -- the notice that told it
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -529,6 +537,23 @@ class Store:
         rows = self.db.execute("SELECT at, status, note FROM claim_history WHERE claim_id = ? ORDER BY rowid",
                                (claim_id,))
         return [(datetime.fromisoformat(row["at"]), row["status"], row["note"]) for row in rows]
+
+    # -- notices -----------------------------------------------------------------------------------------------
+
+    def notified(self, events: Sequence[str]) -> set[str]:
+        """Those of `events` the user was already told of."""
+        told: set[str] = set()
+        for start in range(0, len(events), 500):
+            chunk = list(events[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            told.update(row[0] for row in self.db.execute(f"SELECT event FROM notices WHERE event IN ({marks})",
+                                                          chunk))
+        return told
+
+    def record_notified(self, events: Sequence[str], now: datetime, message_id: str) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO notices (event, at, message_id) VALUES (?, ?, ?)",
+                           [(event, _ts(now), message_id) for event in events])
 
     @staticmethod
     def _claim(row: sqlite3.Row) -> Claim:
