@@ -397,9 +397,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if missing := require_mailbox(config):
         raise ConfigError(missing)
     check_state(config.state.path)  # a wrong state.path is refused before any mail is read
-    logs.configure(config.log.level, config.log.format)
+    # On a terminal the pass is told in sentences (tell); its info log line is for the journal.
+    quiet = sys.stdout.isatty() and config.log.level == "info"
+    logs.configure("warning" if quiet else config.log.level, config.log.format)
     while True:
         result = sync_mailbox(config, now_or_as_of(args, config))
+        from daemon.output.narrate import tell
+
+        tell(result, config)
         if args.once or result.sync.new == 0:
             return EXIT_OK
 
@@ -465,7 +470,7 @@ def cmd_claims_list(args: argparse.Namespace) -> int:
 
 
 def cmd_claims_show(args: argparse.Namespace) -> int:
-    from daemon.output.present import show_claim
+    from daemon.output.present import show_claim, show_where
     from daemon.passes.guidance import describe_where, where_it_goes
     from daemon.passes.outbox import claim_reference
     from daemon.state.store import Store
@@ -481,9 +486,21 @@ def cmd_claims_show(args: argparse.Namespace) -> int:
                               "message_id": claim.message_id, "sent_message_id": claim.sent_message_id or None,
                               "reference": claim_reference(claim), "where": where}, ensure_ascii=False, indent=2))
         else:
-            show_claim(claim, store.claim_history(claim.id))
-            print("\n" + describe_where(where, claim.id))
+            show_claim(claim, store.claim_history(claim.id), config.rules.timezone)
+            print()
+            show_where(_printable(describe_where(where, claim.id), config, claim.id))
     return EXIT_OK
+
+
+def _printable(where: str, config: Config, claim_id: int) -> str:
+    """The suggestion of a printed letter, as what to configure first when `claims letter` would refuse."""
+    missing = [key for key, value in (("claims.postal_address", config.claims.postal_address),
+                                      ("claims.signature", config.claims.signature)) if not value]
+    if not missing:
+        return where
+    first = f"set {' and '.join(missing)} in {config.source}, then "
+    return where.replace(f"Printable letter: lateclaim claims letter {claim_id}",
+                         f"Printable letter: {first}lateclaim claims letter {claim_id}")
 
 
 def cmd_claim_change(args: argparse.Namespace) -> int:
@@ -577,7 +594,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args)
     now = now_or_as_of(args, config)
     with Store(config.state.path, readonly=True) as store:
-        page = write_report(store, config, now, args.year)
+        page, note = write_report(store, config, now, args.year)
+    if note:
+        print(note, file=sys.stderr)
     if str(args.output) == "-":
         sys.stdout.write(page)
         return EXIT_OK

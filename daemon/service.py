@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -103,6 +104,10 @@ class Service:
                 raise
         notify(f"STATUS=Synced at {clock.now():%Y-%m-%d %H:%M} UTC: {result.sync.new} new messages, "
                f"{len(result.evaluation.created)} claims created", "WATCHDOG=1")
+        if sys.stdout.isatty():  # `lateclaim run` in the foreground: the pass in sentences too
+            from daemon.output.narrate import tell
+
+            tell(result, self.config)
 
     def _reading(self, summary: SyncSummary, done: bool) -> None:
         """How the first pass's reading goes. Once the mail is read, the service is up, whatever the rest of the

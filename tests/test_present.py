@@ -52,7 +52,7 @@ def on_a_terminal(*argv: str) -> str:
 def test_a_terminal_gets_tables_and_colour(demo_config: str) -> None:
     orders = on_a_terminal("orders", "--config", demo_config, "--as-of", "2026-11-24")
     assert ESC in orders and "─" in orders
-    assert "Thu 19 Nov 2026" in orders and "on time" in orders
+    assert "19 Nov" in orders and "on time" in orders and "Lampe de bureau" in orders
     show = on_a_terminal("claims", "show", GOODWILL, "--config", demo_config)
     assert "╭─" in show and "Evidence:" in show and "late by 3 days" in show
     stats = on_a_terminal("stats", "--config", demo_config)
@@ -81,6 +81,7 @@ def test_piped_output_is_plain_aligned_text(demo_config: str, capsys: pytest.Cap
     show = capsys.readouterr().out
     assert "Promised   16 Nov 2026" in show and "Verdict    late by 3 days" in show
     history = show.split("History:\n")[1].split("\n\n")[0].splitlines()
+    assert history[0] == "  (times in Europe/Paris)"  # the user's zone, said
     assert len({line.index(line.split()[3]) for line in history if len(line.split()) > 3}) == 1  # notes aligned
 
 
@@ -92,3 +93,13 @@ def test_parse_says_in_words_what_the_wording_left_open() -> None:
                   promise=DateWindow(None, date(2026, 11, 16)))
     result = ParseResult(Status.PARSED, MessageInfo("m@example.com", "Expédié", None, "a@amazon.fr", None), (event,))
     assert "the email does not say guaranteed or estimated" in describe_result("x.eml", result)
+
+
+def test_one_day_is_one_day_and_no_claim_is_not_no_broken_promise(capsys: pytest.CaptureFixture[str]) -> None:
+    from daemon.output.present import evidence_lines, show_claims
+
+    assert ("Verdict", "overdue by 1 day") in evidence_lines({"verdict": "overdue", "days_late": 1})
+    assert ("Verdict", "late by 2 days") in evidence_lines({"verdict": "late", "days_late": 2})
+    show_claims([])
+    said = capsys.readouterr().out
+    assert "No claims yet" in said and "broken promise" not in said  # a parcel may well be overdue meanwhile

@@ -10,8 +10,10 @@ import uuid
 from pathlib import Path
 
 from daemon.cli import main
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account, Dovecot
 
-WIDTH, HEIGHT = 110, 45
+WIDTH, HEIGHT = 80, 60  # the terminal people have by default
 
 
 def tmux(*args: str) -> str:
@@ -53,8 +55,13 @@ def test_orders_and_stats_read_as_tables_on_a_terminal(tmp_path: Path) -> None:
     late = next(line for line in screen if "171-5302846-9915233" in line)
     on_time = next(line for line in screen if "402-7461938-2058316" in line)
     column = header.index("Verdict")
-    assert late[column:].startswith("late") and on_time[column:].startswith("on time")  # columns line up
-    assert late.index("Thu 19 Nov 2026") == header.index("Arrived")
+    assert late[column:].startswith("late 3 d") and on_time[column:].startswith("on time")  # columns line up
+    assert late.index("19 Nov") == header.index("Arrived")
+    # One line per parcel at 80 columns: the order number whole, the item shortened to the room left.
+    rows = screen[screen.index(header) + 2:screen.index(header) + 6]
+    assert [row.split()[0] for row in rows] == ["171-5302846-9915233", "203-8841957-6620374", "402-7461938-2058316",
+                                                "405-0000000-1234567"]
+    assert "Lampe de bureau LED" in late and "Wireless Over-Ear H…" in rows[1]
     assert any(set(line.strip()) == {"─"} for line in screen)  # the header's rule
     stats = screen[next(i for i, line in enumerate(screen) if line.rstrip().endswith("Count")) + 2:]  # the rule
     counts = stats[:next(i for i, line in enumerate(stats) if not line.strip())]
@@ -73,3 +80,32 @@ def test_a_claim_is_laid_out_as_a_letter_that_fits_the_terminal(tmp_path: Path) 
     assert any("Camille Martin" in line for line in letter)
     evidence = screen[screen.index(next(line for line in screen if line.startswith("Evidence:"))):]
     assert any(line.split()[:1] == ["Verdict"] and "overdue by" in line for line in evidence)
+
+
+def test_claims_read_in_words_at_80_columns(tmp_path: Path) -> None:
+    assert main(["demo", "--keep", str(tmp_path)]) == 0
+    screen = screen_after(f"cd {Path(__file__).parents[1]} && {sys.executable} -m daemon.cli claims list "
+                          f"--config {tmp_path / 'config.toml'}")
+    assert all(len(line) <= WIDTH for line in screen)
+    header = next(line for line in screen if line.startswith("ID"))
+    rows = screen[screen.index(header) + 2:]
+    rows = rows[:next((i for i, line in enumerate(rows) if not line.strip()), len(rows))]
+    assert len(rows) == 3  # one line per claim
+    assert "where is my parcel?" in rows[1] and "203-8841957-6620374" in rows[1] and "Wireless Over-" in rows[1]
+    assert "goodwill request" in rows[2] and "closed, granted" in rows[2]
+    assert "B1" not in "".join(rows) and "A1" not in "".join(rows)  # steps in words, not codes
+
+
+def test_sync_says_what_it_did_in_sentences(dovecot: Dovecot, imap_account: Account, tmp_path: Path) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = setup.write_config(tmp_path, imap_account, log={"format": "auto"})
+    screen = screen_after(f"cd {Path(__file__).parents[1]} && {sys.executable} -m daemon.cli sync --once "
+                          f"--config {config} --as-of 2026-11-24T12:00")
+    assert all(len(line) <= WIDTH for line in screen)
+    text = " ".join(line.strip() for line in screen)
+    assert "Read 9 new emails." in text
+    assert ("Drafted a 'where is my parcel?' for Wireless Over-Ear Headphones, Black (order 203-8841957-6620374), "
+            "due since Tue 17 Nov; it is in Drafts.") in text
+    assert "Drafted a 'goodwill request' for Lampe de bureau LED orientable (order 171-5302846-9915233)" in text
+    assert "Left a note in your INBOX" in text
+    assert "sync_done" not in text  # the log line is for the journal, not for the person at the terminal

@@ -90,18 +90,21 @@ class Totals:
     claimed: int
     granted: int
     granted_notes: list[str]
+    unverified: int = 0  # late or missing on the word of mail not verified as Amazon's: counted apart
 
 
 def totals(parcels: Sequence[Parcel]) -> Totals:
     granted = [c for p in parcels for c in p.claims if c.outcome == "granted"]
-    return Totals(parcels=len(parcels), late=sum(p.verdict in LATE_VERDICTS for p in parcels),
+    late = [p for p in parcels if p.verdict in LATE_VERDICTS]
+    return Totals(parcels=len(parcels), late=sum(p.authenticated is not False for p in late),
                   claimed=sum(bool(p.claims) for p in parcels), granted=len(granted),
-                  granted_notes=[c.outcome_note for c in granted if c.outcome_note])
+                  granted_notes=[c.outcome_note for c in granted if c.outcome_note],
+                  unverified=sum(p.authenticated is False for p in late))
 
 
 # -- drawing --------------------------------------------------------------------------------------------
 
-WIDTH, HEIGHT, LEFT, RIGHT = 360, 76, 12, 12
+WIDTH, HEIGHT, LEFT, RIGHT = 360, 86, 12, 12
 AXIS_Y, BAND_Y, BAND_H = 50, 12, 22
 COLOURS = {"on_time": "#1a7f37", "late": "#b35900", "overdue": "#c62828", "pending": "#57606a"}
 
@@ -116,9 +119,11 @@ class _Axis:
         self.labelled: list[float] = []
         step = 1 if self.span <= 12 else 7 if self.span <= 70 else 30
         day = first
-        while day < last:
+        while day < last:  # each tick says its day: the day of the month, with the month where it starts or changes
             at = self.mid(day)
             self.parts.append(f'<line x1="{at}" y1="{AXIS_Y - 3}" x2="{at}" y2="{AXIS_Y + 3}" class="tick"/>')
+            words = f"{day.day}" if step == 1 and day != first and day.day != 1 else f"{day.day} {day:%b}"
+            self.parts.append(f'<text x="{at}" y="{AXIS_Y + 13}" class="ticklabel" text-anchor="middle">{words}</text>')
             day += timedelta(days=step)
 
     def x(self, day: date) -> float:
@@ -137,8 +142,8 @@ class _Axis:
         self.labelled.append(at)
         anchor = "start" if at < LEFT + 18 else "end" if at > WIDTH - RIGHT - 18 else "middle"
         shift = -6 if anchor == "start" else 6 if anchor == "end" else 0
-        self.parts.append(f'<text x="{at + shift}" y="{AXIS_Y + 16}" class="date" text-anchor="{anchor}">'
-                          f'{day:%d %b}</text>')
+        self.parts.append(f'<text x="{at + shift}" y="{AXIS_Y + 28}" class="date" text-anchor="{anchor}">'
+                          f'{day:%a %d %b}</text>')
 
 
 def _draw_promise(axis: _Axis, parcel: Parcel, today: date, colour: str) -> None:
@@ -159,6 +164,20 @@ def _draw_promise(axis: _Axis, parcel: Parcel, today: date, colour: str) -> None
         y = BAND_Y + BAND_H / 2
         axis.parts.append(f'<line x1="{right}" y1="{y}" x2="{axis.mid(end)}" y2="{y}" class="lateness" '
                           f'stroke="{colour}"/>')
+
+
+# A claim's flag says how it stands: granted (green), refused (red), taken back or dropped (hollow, grey),
+# else still open (blue). The legend shows each.
+FLAG_WORDS = {"granted": "granted", "refused": "refused", "dropped": "withdrawn, discarded or rejected",
+              "open": "open"}
+
+
+def flag_kind(claim: Claim) -> str:
+    if claim.outcome in ("granted", "refused"):
+        return claim.outcome
+    if claim.status in ("withdrawn", "discarded", "rejected"):
+        return "dropped"
+    return "open"
 
 
 def _svg_timeline(parcel: Parcel, today: date) -> str:
@@ -183,8 +202,10 @@ def _svg_timeline(parcel: Parcel, today: date) -> str:
         label(today)
     for claim in parcel.claims:
         cx = mid(claim.created_at.date())
-        parts.append(f'<path d="M{cx},{AXIS_Y} v-14 l9,3.5 l-9,3.5" class="flag"><title>claim {claim.id} '
-                     f'({escape(claim.track)}{claim.step}) written {claim.created_at:%d %b}</title></path>')
+        kind = flag_kind(claim)
+        parts.append(f'<path d="M{cx},{AXIS_Y} v-14 l9,3.5 l-9,3.5" class="flag {kind}"><title>claim {claim.id} '
+                     f'({escape(claim.track)}{claim.step}) written {claim.created_at:%d %b}: {FLAG_WORDS[kind]}'
+                     f'</title></path>')
     summary = escape(_verdict_words(parcel))
     return (f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{summary}" class="timeline">'
             + "".join(parts) + "</svg>")
@@ -274,6 +295,10 @@ svg.timeline { width: 100%; height: auto; max-height: 9rem; display: block; }
 .axis, .tick { stroke: #8c959f; stroke-width: 1; } .promise { fill: var(--band); stroke: var(--on_time); }
 .revision { fill: #fff; stroke: var(--late); stroke-width: 1.5; } .lateness { stroke-width: 3; stroke-dasharray: 4 3; }
 .attempt { fill: #fff; stroke: var(--late); stroke-width: 2.5; } .flag { fill: #0969da; stroke: #0969da; }
+.flag.granted { fill: var(--on_time); stroke: var(--on_time); } .flag.refused { fill: var(--overdue);
+  stroke: var(--overdue); } .flag.dropped { fill: #fff; stroke: #8c959f; stroke-width: 1.5; stroke-dasharray: 2 1.5; }
+.ticklabel { font: 9px sans-serif; fill: #8c959f; }
+.total.unverified b { color: var(--overdue); }
 .missing { font: bold 15px sans-serif; text-anchor: middle; }
 .date { font: 11px sans-serif; fill: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .4rem 0; font-size: .92rem; }
@@ -292,7 +317,11 @@ LEGEND = """<p class="legend">
 <span><svg viewBox="0 0 22 12"><path d="M11,0 l4,6 l-4,6 l-4,-6 z" class="revision"/></svg> revised</span>
 <span><svg viewBox="0 0 22 12"><circle cx="11" cy="6" r="5" fill="#1a7f37"/></svg> delivered</span>
 <span><svg viewBox="0 0 22 12"><circle cx="11" cy="6" r="4" class="attempt"/></svg> attempted</span>
-<span><svg viewBox="0 0 22 12"><path d="M7,12 v-12 l9,3.5 l-9,3.5" class="flag"/></svg> claim written</span>
+<span><svg viewBox="0 0 22 12"><path d="M7,12 v-12 l9,3.5 l-9,3.5" class="flag"/></svg> claim open</span>
+<span><svg viewBox="0 0 22 12"><path d="M7,12 v-12 l9,3.5 l-9,3.5" class="flag granted"/></svg> granted</span>
+<span><svg viewBox="0 0 22 12"><path d="M7,12 v-12 l9,3.5 l-9,3.5" class="flag refused"/></svg> refused</span>
+<span><svg viewBox="0 0 22 12"><path d="M7,12 v-12 l9,3.5 l-9,3.5" class="flag dropped"/></svg> withdrawn or
+dropped</span>
 </p>"""
 
 
@@ -300,6 +329,8 @@ def render(parcels: Sequence[Parcel], year: int, now: datetime) -> str:
     total = totals(parcels)
     cards = [("parcels", "parcels", total.parcels), ("late", "late or missing", total.late),
              ("claimed", "claimed", total.claimed), ("granted", "granted", total.granted)]
+    if total.unverified:  # never mixed with the real ones: a phishing email is not a late parcel
+        cards.append(("unverified", "late on unverified mail", total.unverified))
     worth = (f'<p class="worth">Granted: {escape("; ".join(total.granted_notes))}</p>'
              if total.granted_notes else "")
     ordered = sorted(parcels, key=lambda p: (p.promise_end or p.delivered_on or date.max, p.order_id, p.parcel))
@@ -338,6 +369,15 @@ def is_a_report(head: bytes) -> bool:
     return GENERATOR.encode() in head
 
 
-def write_report(store: Store, config: Config, now: datetime, year: int | None = None) -> str:
+def write_report(store: Store, config: Config, now: datetime, year: int | None = None) -> tuple[str, str]:
+    """The page, and a line for the user when the year has no parcel (with the years that have some)."""
     year = year or now.year
-    return render(in_year(gather(store, config, now), year), year, now)
+    parcels = gather(store, config, now)
+    shown = in_year(parcels, year)
+    note = ""
+    if not shown:
+        years = sorted({d.year for p in parcels for d in p.days})
+        note = (f"No parcel in {year}: the report is empty. "
+                + (f"lateclaim knows parcels of {', '.join(map(str, years))} (--year {years[-1]})." if years
+                   else "lateclaim knows no parcel yet: run `lateclaim sync` (or `backfill --since DATE`)."))
+    return render(shown, year, now), note

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from daemon import clock
 from daemon.output.explain import authenticated, claim_rows, order_rows
 from daemon.state.store import Claim
 
@@ -30,6 +31,11 @@ TRACKS = {"A": "arrived late: goodwill request", "B": "not delivered: delivery a
           "C": "marked delivered, not received: proof of delivery, then the ladder"}
 STEPS = {"A1": "late: goodwill request", "B1": "not delivered: where is it?", "B2": "not delivered: formal notice",
          "B3": "not delivered: termination and refund", "C1": "marked delivered, not received"}
+# A step as the user calls it (tables, sentences); STEPS says it with its track.
+STEP_WORDS = {"A1": "goodwill request", "B1": "where is my parcel?", "B2": "formal notice", "B3": "termination",
+              "C1": "proof of delivery", "C2": "formal notice", "C3": "termination"}
+TRACK_WORDS = {"A": "arrived late", "B": "not delivered", "C": "marked delivered, not received"}
+ORDER_WIDTH = 19  # 171-5302846-9915233: never cut
 VERDICT_WORDS = {"on_time": "on time", "late": "late", "overdue": "overdue", "pending": "pending",
                  "cancelled": "cancelled", "delivered_no_promise": "arrived, no promise known",
                  "delivered_date_unknown": "arrived, day unknown"}
@@ -55,8 +61,9 @@ def _table(*columns: str, title: str | None = None) -> Any:
     from rich import box
     from rich.table import Table
 
+    # No outer edge and one gap between columns: at 80 columns every character counts (_fitted).
     table = Table(*columns, box=box.SIMPLE_HEAD, title=title, title_justify="left", title_style="bold",
-                  header_style="bold", pad_edge=False)
+                  header_style="bold", pad_edge=False, show_edge=False, collapse_padding=True)
     return table
 
 
@@ -73,37 +80,86 @@ def show_orders(outlooks: Sequence[Outlook]) -> None:
         return
     from rich.markup import escape
 
-    table = _table("Order", "Parcel", "Marketplace", "Promised", "Arrived", "Verdict", "Late", "Authentic")
+    console = _console()
+    wide = console.width >= 110  # room for the marketplace and the weekdays too
+    several = any(o.shipment.parcels_in_order > 1 for o in outlooks)
+    table = _table("Order")
+    table.columns[0].no_wrap, table.columns[0].min_width = True, ORDER_WIDTH
+    if several:
+        table.add_column("Parcel", no_wrap=True)
+    table.add_column("Item")
+    if wide:
+        table.add_column("Marketplace", no_wrap=True)
+    table.add_column("Promised")
+    table.add_column("Arrived")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Auth", no_wrap=True)
+    rows = []
     for outlook in outlooks:
         shipment, verdict = outlook.shipment, outlook.verdict
         kind = verdict.kind.value
-        late = f"{verdict.days_late} d" if verdict.days_late else ""
+        words = VERDICT_WORDS.get(kind, kind) + (f" {verdict.days_late} d" if verdict.days_late else "")
         proof = {True: "[green]✓[/]", False: "[red]✗ no[/]", None: "[dim]—[/]"}[authenticated(shipment)]
-        table.add_row(escape(shipment.order_id), f"{escape(shipment.shipment)}/{shipment.parcels_in_order}",
-                      shipment.marketplace, _promise(shipment.promise),
-                      _when(shipment.arrived_on), _styled(VERDICT_WORDS.get(kind, kind), VERDICT_STYLE.get(kind, "")),
-                      _styled(late, "yellow" if late else ""), proof)
-    console = _console()
+        row = [escape(shipment.order_id)]
+        if several:
+            row.append(f"{escape(shipment.shipment)}/{shipment.parcels_in_order}")
+        row.append(shipment.items[0] if shipment.items else "")
+        if wide:
+            row.append(shipment.marketplace)
+        row += [_promise(shipment.promise, wide), _when(shipment.arrived_on, wide),
+                _styled(words, VERDICT_STYLE.get(kind, "")), proof]
+        rows.append(row)
+    for row in _fitted(table, rows, item=2 if several else 1, width=console.width):
+        table.add_row(*row)
     console.print(table)
+    console.print()
     console.print("[bold]Which date counts, and what is due[/]")
+    reasons = _table("", "")
+    reasons.show_header, reasons.box = False, None
+    reasons.columns[0].no_wrap = True
     for outlook in outlooks:
-        parcel = f"{outlook.shipment.order_id} parcel {outlook.shipment.shipment}"
-        console.print(f"  {escape(parcel)}: {_styled(outlook.reason, '')}")
+        parcel = outlook.shipment.order_id + (f" #{outlook.shipment.shipment}" if several else "")
+        reasons.add_row(f"  {escape(parcel)} ", escape(outlook.reason))
+    console.print(reasons)
 
 
-def _when(day: date | None) -> str:
-    return day.strftime("%a %d %b %Y") if day else "[dim]—[/]"
+def _fitted(table: Any, rows: list[list[str]], item: int, width: int) -> list[list[str]]:
+    """Rows whose item title (column `item`, plain text) is shortened to the room the other columns leave on a
+    terminal `width` wide: a table never wraps an order number and stays one line per row."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    def natural(column: int) -> int:
+        header = len(str(table.columns[column].header))
+        return max([header, *(Text.from_markup(row[column]).cell_len for row in rows)])
+
+    columns = len(rows[0]) if rows else 0
+    others = sum(natural(c) for c in range(columns) if c != item) + 2 * (columns - 1)  # one gap of 2 each
+    room = max(12, width - others)
+    for row in rows:
+        title = " ".join(row[item].split())
+        row[item] = escape(title if len(title) <= room else title[:room - 1].rstrip(" ,;:-") + "…") if title \
+            else "[dim]—[/]"
+    return rows
 
 
-def _promise(window: DateWindow | None) -> str:
+def _when(day: date | None, weekday: bool = True) -> str:
+    """A day in a narrow column: the day and month, after the weekday when there is room; the year only when it
+    is not this one."""
+    if day is None:
+        return "[dim]—[/]"
+    return day.strftime("%a %d %b" if weekday else "%d %b") + (f" {day.year}" if day.year != clock.now().year else "")
+
+
+def _promise(window: DateWindow | None, weekday: bool = True) -> str:
     """A promise in the same words as the delivery beside it: a day, a window, or "by" a day."""
     if window is None:
         return "[dim]—[/]"
-    text = _when(window.end)
+    text = _when(window.end, weekday)
     if window.start is None:
         text = f"by {text}"
     elif window.start != window.end:
-        text = f"{window.start:%a %d} – {text}"
+        text = f"{window.start:%a %d} – {text}" if weekday else f"{window.start:%d}–{text}"
     return text + (f" by {window.latest:%H:%M}" if window.latest else "")
 
 
@@ -112,17 +168,30 @@ def _promise(window: DateWindow | None) -> str:
 
 def show_claims(claims: Sequence[Claim]) -> None:
     if not claims:
-        print("No claims: no broken promise so far.")
+        print("No claims yet: `lateclaim orders` shows each parcel and what is due when.")
         return
     if not on_terminal():
         print(claim_rows(claims))
         return
-    table = _table("ID", "Order", "Step", "Status", "Outcome", "Lang", "Subject")
+    from rich.markup import escape
+
+    table = _table("ID", "Order", "Step", "Status", "Item")
+    table.columns[1].no_wrap, table.columns[1].min_width = True, ORDER_WIDTH
+    rows = []
     for c in claims:
-        status = _styled(c.status, STATUS_STYLE.get(c.status, "")) + (_styled(f" ({c.held})", "dim") if c.held else "")
-        table.add_row(str(c.id), _styled(c.order_id, ""), _styled(f"{c.track}{c.step}", "bold"), status,
-                      _styled(c.outcome or "", OUTCOME_STYLE.get(c.outcome, "")), c.language, _styled(c.subject, ""))
-    _console().print(table)
+        step = f"{c.track}{c.step}"
+        status = _styled(c.status, STATUS_STYLE.get(c.status, ""))
+        if c.outcome:
+            status += ", " + _styled(c.outcome, OUTCOME_STYLE.get(c.outcome, ""))
+        if c.held:
+            status += _styled(f" ({c.held})", "dim")
+        items = c.evidence.get("items") or []
+        rows.append([str(c.id), escape(c.order_id), escape(STEP_WORDS.get(step, step)), status,
+                     str(items[0]) if items else ""])
+    console = _console()
+    for row in _fitted(table, rows, item=4, width=console.width):
+        table.add_row(*row)
+    console.print(table)
 
 
 def _cited_words(email: Any) -> str:
@@ -150,6 +219,10 @@ def _day_words(text: str | None) -> str:
     except ValueError:
         return text
     return moment.strftime("%d %b %Y %H:%M") if len(text) > 10 else moment.strftime("%d %b %Y")
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
@@ -180,15 +253,20 @@ def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     verdict = evidence.get("verdict")
     if verdict:
         days = evidence.get("days_late")
-        lines.append(("Verdict", VERDICT_WORDS.get(verdict, verdict) + (f" by {days} days" if days else "")))
+        lines.append(("Verdict", VERDICT_WORDS.get(verdict, verdict) + (f" by {_days(days)}" if days else "")))
     return lines
 
 
-def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> None:
-    """One claim laid out as a letter: who and what it is about, the letter, its evidence, its history."""
+def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]], zone: tzinfo | None = None) -> None:
+    """One claim laid out as a letter: who and what it is about, the letter, its evidence, its history (its times
+    in `zone`, the user's, and labelled with it)."""
     step = f"{claim.track}{claim.step}"
     about = (f"Claim {claim.id} · order {claim.order_id}" + (f" · parcel {claim.shipment}" if claim.shipment else "")
-             + f" · step {step}, {STEPS.get(step, TRACKS.get(claim.track, ''))}")
+             + f" · “{STEP_WORDS.get(step, step)}” ({TRACK_WORDS.get(claim.track, claim.track)}, step {step})")
+    zone = zone or UTC
+    history = [(at.astimezone(zone), s, note) for at, s, note in history]
+    zone_name = getattr(zone, "key", None) or zone.tzname(None) or "UTC"
+    when = f"When ({zone_name})"
     status = claim.status + (f", held: {claim.held}" if claim.held else "")
     if claim.outcome:
         status += f" · outcome {claim.outcome}" + (f" ({claim.outcome_note})" if claim.outcome_note else "")
@@ -199,7 +277,7 @@ def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> No
         lines = [about, f"Status: {status}", f"Message-ID: {claim.message_id}", "", rule,
                  f"Subject: {claim.subject}", "", claim.body.rstrip(), rule, "", "Evidence:"]
         lines += [f"  {label:<{width}}  {text}" for label, text in evidence]
-        lines += ["", "History:"]
+        lines += ["", "History:", f"  (times in {zone_name})"]
         status_width = max([len(s) for _, s, _ in history] + [0])
         lines += [f"  {at:%Y-%m-%d %H:%M}  {s:<{status_width}}  {note}".rstrip() for at, s, note in history]
         print("\n".join(lines))
@@ -220,7 +298,7 @@ def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]]) -> No
         table.add_row(f"[bold]{escape(label)}[/]", escape(text))
     console.print(table)
     console.print()
-    table = _table("When", "Status", "Note", title="History:")
+    table = _table(when, "Status", "Note", title="History:")
     for at, s, note in history:
         table.add_row(f"{at:%Y-%m-%d %H:%M}", _styled(s, STATUS_STYLE.get(s, "")), escape(note))
     console.print(table)
@@ -238,6 +316,19 @@ def stats_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     for key, count in summary.get("by_outcome", {}).items():
         rows.append(("outcome", key, str(count)))
     return rows
+
+
+def show_where(text: str) -> None:
+    """`claims show`'s "where it goes": on a terminal, each line wrapped under its own indent."""
+    if not on_terminal():
+        print(text)
+        return
+    import textwrap
+
+    width = _console().width
+    for line in text.splitlines():
+        indent = " " * (len(line) - len(line.lstrip()))
+        print(textwrap.fill(line, width, subsequent_indent=indent + "  ", break_on_hyphens=False) if line else "")
 
 
 def show_stats(summary: dict[str, Any]) -> None:
@@ -259,6 +350,7 @@ def show_stats(summary: dict[str, Any]) -> None:
         previous = group
     table.columns[2].justify = "right"
     console.print(table)
+    console.print()
     if granted:
         table = _table("Claim", "Order", "Step", "What was granted", title="Granted")
         for row in granted:
