@@ -78,3 +78,15 @@ def test_the_address_is_typed_once(tmp_path: Path) -> None:
     assert config.claims.sender == config.smtp.username == "me@example.com"
     config = load(write(tmp_path, '[claims]\nfrom = "other@example.com"\n[smtp]\nusername = "login"\n'))
     assert (config.claims.sender, config.smtp.username) == ("other@example.com", "login")
+
+
+def test_a_relative_credential_outside_the_service_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    path = write(tmp_path, "")
+    path.write_text(path.read_text().replace(f'password_file = "{tmp_path / "pw"}"', 'password_file = "imap"'))
+    status, out, _ = doctor(capsys, path)
+    assert status == 1
+    [line] = [line for line in out.splitlines() if "mailbox password" in line]
+    assert "cannot read imap" in line and "$CREDENTIALS_DIRECTORY" in line and "LoadCredential=" in line

@@ -34,6 +34,16 @@ class Finding:
     detail: str
 
 
+def credentials_hint(file: Path | None) -> str:
+    """Why a relative credential file is missing outside the service, and what to do about it."""
+    if file is None or file.is_absolute() or os.environ.get("CREDENTIALS_DIRECTORY"):
+        return ""
+    return (f" — {str(file)!r} is a relative name: lateclaim reads it from $CREDENTIALS_DIRECTORY, which systemd "
+            "sets only for the service (LoadCredential= in its unit). Check the service itself "
+            "(`sudo systemctl restart lateclaim; journalctl -u lateclaim`), or run doctor with a configuration "
+            "whose password_file is a full path")
+
+
 class Doctor:
     def __init__(self, config: Config, now: datetime, say: Callable[[Finding], None], roundtrip: bool = False) -> None:
         self.config = config
@@ -146,7 +156,7 @@ class Doctor:
         try:
             value = read_secret(secret, what)
         except SecretError as exc:
-            self.report("FAIL", what, str(exc))
+            self.report("FAIL", what, str(exc) + credentials_hint(secret.file))
             return None
         if secret.file is not None:
             path = resolve_file(secret.file)
