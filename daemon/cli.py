@@ -322,6 +322,29 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--browser", action="store_true", help="open a browser here (a desktop)")
     auth.set_defaults(handler=cmd_auth)
 
+    init = command("init", "write a first configuration (Gmail or another IMAP server), then check it",
+                   "Asks for your mail address, the IMAP server (Gmail's when the address is a Gmail one), the "
+                   "file that keeps the password (and the password, to store it there 0600, if the file does not "
+                   "exist yet), your time zone and the name that signs the letters; writes a commented "
+                   "configuration (every key explained, from the example shipped with lateclaim) and runs "
+                   "`doctor` on it, which signs in and checks the folders. Each answer can be given as an option "
+                   "instead; without a terminal, nothing is asked.",
+                   ["lateclaim init",
+                    "lateclaim init --username you@gmail.com --password-file ~/.config/lateclaim/imap-password",
+                    "lateclaim init --username me@example.org --host mail.example.org --port 993 "
+                    "--password-file ~/.imap-pw --timezone Europe/Berlin --config ./config.toml"])
+    init.add_argument("--username", metavar="ADDRESS", help="your mail address, the IMAP login")
+    init.add_argument("--host", help="the IMAP server (default: imap.gmail.com for a Gmail address)")
+    init.add_argument("--port", type=_port, default=993, help="the IMAP port (default 993)")
+    init.add_argument("--security", choices=["tls", "starttls"], default="tls", help="default tls")
+    init.add_argument("--password-file", metavar="PATH", help="the file holding the IMAP password")
+    init.add_argument("--ca-file", metavar="PATH", help="an extra certificate authority (a self-hosted server)")
+    init.add_argument("--timezone", type=_zone, metavar="TZ", help="your IANA zone (default: the system's)")
+    init.add_argument("--signature", metavar="NAME", help="your name, to sign the letters")
+    init.add_argument("--force", action="store_true", help="replace an existing configuration file")
+    init.add_argument("--no-check", action="store_true", help="write the file only; do not run doctor")
+    init.set_defaults(handler=cmd_init)
+
     demo = commands.add_parser(
         "demo", help="the whole pipeline on a bundled sample mailbox, no account needed",
         description="Runs lateclaim on a bundled sample mailbox (French and English emails written for "
@@ -342,7 +365,7 @@ def load_config(args: argparse.Namespace) -> Config:
     if path is None:
         raise ConfigError([
             "no configuration found: pass --config PATH, set $LATECLAIM_CONFIG, or create "
-            "~/.config/lateclaim/config.toml (start from config.example.toml)"
+            "~/.config/lateclaim/config.toml (`lateclaim init` writes one)"
         ])
     return load(path)
 
@@ -651,6 +674,55 @@ def cmd_auth(args: argparse.Namespace) -> int:
     path = run_installed_app_flow(config.mailbox.oauth2, args.port, args.browser)
     print(f"Signed in. The refresh token is in {path} (mode 0600).")
     return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from daemon.commands.init import (
+        GMAIL_HOST,
+        Answers,
+        ask,
+        example,
+        filled,
+        interactive,
+        is_gmail,
+        store_password,
+        system_zone,
+        terminal_prompt,
+        terminal_secret,
+        write_config,
+    )
+    from daemon.config import SEARCH_PATH
+
+    path = Path(args.config or os.environ.get("LATECLAIM_CONFIG") or SEARCH_PATH[0]).expanduser()
+    answers = Answers(username=args.username or "", host=args.host or "", port=args.port, security=args.security,
+                      password_file=args.password_file or "", ca_file=args.ca_file or "",
+                      timezone=args.timezone.key if args.timezone else "", signature=args.signature or "")
+    typed = ask(answers, terminal_prompt, terminal_secret) if interactive() else None
+    answers.host = answers.host or (GMAIL_HOST if is_gmail(answers.username) else "")
+    answers.timezone = answers.timezone or system_zone()
+    missing = [flag for flag, value in (("--username", answers.username), ("--host", answers.host),
+                                        ("--password-file", answers.password_file)) if not value]
+    if missing:
+        raise UsageError(f"lateclaim init needs {', '.join(missing)} (or run it on a terminal, to be asked)")
+    write_config(path, filled(example(), answers), args.force)
+    if typed:
+        store_password(Path(answers.password_file).expanduser(), typed)
+    config = load(path)  # what was written is what lateclaim reads
+    print(f"Wrote {path} (mode 0600): every key is explained in it.")
+    if args.no_check:
+        return EXIT_OK
+    from daemon.commands.doctor import Doctor, Finding
+
+    print("Checking it (lateclaim doctor):")
+
+    def say(finding: Finding) -> None:
+        print(f"{finding.level:<4}  {finding.check:<16} {finding.detail}")
+
+    status = Doctor(config, clock.now(), say).run()
+    if status == EXIT_OK:
+        print("Ready. Next: `lateclaim sync` (or `lateclaim backfill --since 2026-01-01` for the mail already "
+              "there), then `lateclaim run`, or the systemd service (README, \"Run it as a service\").")
+    return status
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

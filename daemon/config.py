@@ -181,7 +181,7 @@ def load(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file (copy config.example.toml there and edit it)"]) from None
+        raise ConfigError([f"{path}: no such file (`lateclaim init` writes one)"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read it: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:

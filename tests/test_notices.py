@@ -4,6 +4,7 @@ each event told once; the same notice pushed through Apprise to a loopback endpo
 from __future__ import annotations
 
 import email
+import importlib.util
 import json
 import threading
 from collections.abc import Iterator
@@ -160,6 +161,7 @@ def test_apprise_receives_the_same_notice_once(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path, hook: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, received = hook
+    assert importlib.util.find_spec("apprise"), "the push tests need apprise: pip install -e '.[dev]'"
     setup.deliver_samples(dovecot, imap_account)
     config = str(setup.write_config(tmp_path, imap_account, notices={"apprise": [url]}))
     sync(config)
