@@ -20,6 +20,8 @@ from daemon.passes.notices import Event, compose, message, parcel_root, phrases
 from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
+from tests.servers.smtp import SmtpServer
+from tests.test_followup import amazon_mail
 
 AS_OF = "2026-11-24T12:00"
 DRAFTS = "[Gmail]/Drafts"
@@ -185,3 +187,25 @@ def test_every_kind_is_worded_in_every_language(language: str) -> None:
     assert set(phrases(language)["steps"]) >= {"A1", "B1", "B2", "B3", "C1"}
     raw = message(notice, "me@example.com", __import__("datetime").datetime(2026, 11, 24, 12, 0).astimezone())
     assert b"X-Lateclaim-Notice: 1" in raw and b"Content-Type: text/plain; charset=\"utf-8\"" in raw
+
+
+def test_an_answer_from_the_retailer_is_told_once(
+    dovecot: Dovecot, imap_account: Account, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = str(setup.write_config(tmp_path, imap_account, smtp_server,
+                                    claims={"mode": "send", "to": "claims@retailer.example", "language": "en"}))
+    sync(config)
+    [first] = notices(dovecot, imap_account)  # sent: nothing waits for the user but the unauthenticated email
+    assert "is not authenticated" in body(first) and "Drafts" not in body(first)
+    dovecot.deliver(imap_account.username, amazon_mail("cs-reply@amazon.fr", "Votre demande",
+                                                       "Thu, 26 Nov 2026 09:00:00 +0000", "cs-1@amazon.fr"))
+    sync(config, "2026-11-26T12:00")
+    [_, answered] = notices(dovecot, imap_account)
+    text = body(answered)
+    assert "The retailer answered your 'goodwill request' for Lampe de bureau LED orientable" in text
+    assert "lateclaim claims resolve" in text and "lateclaim claims next" in text
+    assert "Concernant votre commande" not in text  # never the answer itself
+    assert answered["References"] == parcel_root(LATE, "1")
+    sync(config, "2026-11-26T13:00")
+    assert len(notices(dovecot, imap_account)) == 2
