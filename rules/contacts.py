@@ -69,6 +69,11 @@ def retailer(marketplace: str) -> Retailer | None:
     return Retailer(site["retailer"], tuple(site["address"]), site["address_country"], site["retailer_verified"])
 
 
+def window_side(country: str) -> str:
+    """Where the window of the envelopes sold in `country` is, "left" or "right" (data/contacts.toml)."""
+    return "left" if country in _data()["envelope"]["left"] else "right"
+
+
 def uses_registered_post(marketplace: str) -> bool:
     return bool(_data()["marketplace"].get(marketplace, {}).get("registered", False))
 

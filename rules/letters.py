@@ -325,6 +325,15 @@ def render(facts: LetterFacts) -> Letter:
     return Letter(language, subject, body + "\n")
 
 
+def printed(letter: Letter) -> Letter:
+    """The letter as it is printed: a chat's greeting ("Bonjour,") becomes a letter's ("Madame, Monsieur,")."""
+    language = letter.language if letter.language in LANGUAGES else FALLBACK_LANGUAGE
+    informal, formal = _phrases()[language].get("printed_opening", ("", ""))
+    if informal and letter.body.startswith(informal + "\n"):
+        return Letter(letter.language, letter.subject, formal + letter.body[len(informal):])
+    return letter
+
+
 def quoted_answer(language: str, marketplace: str, day: date | None, sender: str, text: str) -> str:
     """The retailer's answer quoted below the letter that follows it, as a mail client quotes what it replies to:
     an attribution line in the letter's language, then the answer's lines after "> "."""

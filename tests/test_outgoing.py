@@ -96,7 +96,7 @@ def test_a_draft_starts_with_a_note_above_a_cut_line_and_a_sent_letter_never_doe
         note, _cut, letter = draft.get_content().replace("\r\n", "\n").partition("✂")
         assert note.startswith("NOTE POUR VOUS") and "Nous contacter" in note and "lateclaim" not in note.lower()
         # The letter, then its reference (daemon.passes.outbox.claim_reference), which finds it again once sent.
-        assert letter.split("\n", 1)[1].strip() == f"{claim.body.strip()}\n\nRef. {claim_reference(claim)}"
+        assert letter.split("\n", 1)[1].strip() == f"{claim.body.strip()}\n\nMa référence : {claim_reference(claim)}"
         sent = send(store, smtp_server, dovecot.ca_file, add(store, "B", 2, f"Mise en demeure – {ORDER}"))
     assert "✂" not in sent.get_content() and "NOTE" not in sent.get_content()
 

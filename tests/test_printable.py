@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -60,11 +61,12 @@ def test_a_formal_notice_prints_as_a_proper_letter(capsys: pytest.CaptureFixture
     for expected in ("Camille Martin", "12 rue des Lilas", "75011 Paris",  # the sender
                      "Amazon EU S.à r.l.", "38 avenue John F. Kennedy", "L-1855 Luxembourg", "LUXEMBOURG",
                      "Lettre recommandée avec demande d'avis de réception", "Paris, le 20 décembre 2026",
-                     f"Objet : Mise en demeure de livrer – commande {ORDER}", f"Commande n° {ORDER}",
+                     f"Objet : Mise en demeure de livrer – commande {ORDER}",
                      "au plus tard le 27 décembre 2026",  # the deadline the notice sets
                      "L. 216-6", "Madame, Monsieur,"):
         assert expected in text, expected
     assert text.rstrip().endswith("Camille Martin")  # signed under the closing
+    assert "Commande n°" not in text  # the subject names the order: no second line repeating it
 
 
 def test_each_country_prints_its_own_words(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -131,3 +133,65 @@ def test_a_letter_printed_days_later_is_dated_and_counted_from_the_day_it_leaves
     assert "Paris, le 15 décembre 2026" in text and "à la date du 15 décembre 2026" in text
     assert "au plus tard le 27 décembre 2026" in text and "19 décembre" not in text
     assert "demande du 9 décembre 2026" in text  # the step it follows, as it went out
+
+
+def lines_of(pdf: Path) -> list[str]:
+    return [" ".join(line.split()) for page in PdfReader(pdf).pages for line in page.extract_text().splitlines()]
+
+
+@pytest.mark.parametrize(("marketplace", "language", "consumer", "words"), [
+    ("amazon.pl", "pl", "PL", ["zamówienie nr", "543¹ § 2 Kodeksu cywilnego", "grudnia 2026 r.", "Dotyczy:"]),
+    ("amazon.co.jp", "ja", "JP", ["注文番号", "2026年12月", "ご担当者様"]),
+    ("amazon.se", "sv", "SE", ["konsumentköplagen (2022:260)", "Ärende:", "häva köpet"]),
+    ("amazon.de", "de", "AT", ["§ 7c Abs. 1 KSchG", "Österreich", "Betreff:"]),
+    ("amazon.nl", "nl", "NL", ["artikel 7:19a lid 2", "Betreft:", "Geachte heer, mevrouw,"]),
+])
+def test_every_script_prints_and_reads_back(tmp_path: Path, marketplace: str, language: str, consumer: str,
+                                            words: list[str]) -> None:
+    path = tmp_path / "state.db"
+    shipment = missing(marketplace, language)
+    rules = policy(sender_name="Łucja Żółć", language=language)
+    with Store(path) as store:
+        for s in shipment.sightings:
+            store.record_user_event(s.event, s.message.subject, s.message.sent_at or CREATED)
+        store.add_claim(order_id=ORDER, shipment="1", track="B", step=1, status="sent", held="", language=language,
+                        subject="?", body="?\n", message_id="<m1@example.org>", evidence={}, now=at(2026, 12, 9, 10))
+        notice = render(LetterFacts(shipment, verdict(shipment, CREATED, rules), "B", 2, CREATED, rules))
+        claim_id = store.add_claim(order_id=ORDER, shipment="1", track="B", step=2, status="drafted", held="",
+                                   language=language, subject=notice.subject, body=notice.body,
+                                   message_id="<m2@example.org>", evidence={}, now=CREATED)
+        settings = load(Path(config(tmp_path, path, signature="Łucja Żółć", country=consumer,
+                                    postal_address=["ul. Złota 44 m. 12", "00-120 Warszawa"],
+                                    **{"from": "lucja@example.org"})))
+        claim = store.claim(claim_id or 2)
+        assert claim is not None
+        print_letter(store, claim, settings, at(2026, 12, 21, 9), tmp_path / "l.pdf")
+    text = text_of(tmp_path / "l.pdf")
+    for expected in ("Łucja Żółć", "ul. Złota 44 m. 12", "lucja@example.org", *words):
+        assert expected in text, expected
+    assert "?" not in text.replace("?\n", "")  # no glyph replaced by a question mark
+    metadata = PdfReader(tmp_path / "l.pdf").metadata or {}
+    assert not any("lateclaim" in str(v).lower() or "fpdf" in str(v).lower() for v in metadata.values())
+    assert any("DejaVu" in str(f) for page in PdfReader(tmp_path / "l.pdf").pages
+               for f in (page["/Resources"]["/Font"].values()))  # type: ignore[index, union-attr]
+
+
+def test_the_address_sits_in_the_window_of_the_senders_envelopes_and_dates_never_break(tmp_path: Path) -> None:
+    for consumer, side in (("DE", "left"), ("GB", "left"), ("FR", "right"), ("IT", "right")):
+        folder = tmp_path / consumer
+        folder.mkdir()
+        state = state_with_a_formal_notice(folder)
+        assert main(["claims", "letter", "1", "--pdf", str(folder / "l.pdf"), "--config",
+                     config(folder, state, country=consumer)]) == 0
+        positions: dict[str, float] = {}
+
+        def visit(text: str, cm: object, tm: list[float], fonts: object, size: object,
+                  found: dict[str, float] = positions) -> None:
+            if "Amazon EU" in text:
+                found["x"] = tm[4]
+
+        PdfReader(folder / "l.pdf").pages[0].extract_text(visitor_text=visit)
+        assert (positions["x"] < 200) == (side == "left"), (consumer, positions)  # points: 110 mm is 312 pt
+    for line in lines_of(tmp_path / "FR" / "l.pdf"):  # "27 | décembre 2026" or "27 décembre | 2026": never
+        assert not re.search(r"(?<![\d-])\d{1,2}\.?$", line), f"a date broken at the end of {line!r}"
+        assert not line.endswith(("décembre", "janvier", "L.")), f"a date broken at the end of {line!r}"

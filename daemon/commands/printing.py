@@ -9,6 +9,7 @@ claim, so that the termination waits for it.
 from __future__ import annotations
 
 import errno
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +21,8 @@ from daemon.passes.evaluate import past_claim, policy_of
 from daemon.passes.guidance import shipment_of, situation
 from daemon.state.store import Claim, Store
 from rules.contacts import retailer, uses_registered_post
-from rules.letters import Letter, LetterFacts, is_formal, render, stated_deadline
-from rules.printable import CREATOR, PrintedLetter, render_pdf, town
+from rules.letters import Letter, LetterFacts, is_formal, jurisdiction, printed, render, stated_deadline
+from rules.printable import PrintedLetter, render_pdf, town
 from rules.verdict import verdict
 
 
@@ -84,16 +85,18 @@ def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf:
     registered = is_formal(claim.track, claim.step) and uses_registered_post(facts.marketplace)
     # Dated the day it leaves, and never before the day it was written (a replay with --as-of in the past).
     when = max(now, claim.created_at)
-    words = _as_printed(store, claim, config, when, registered)
+    words = printed(_as_printed(store, claim, config, when, registered))
     day = when.astimezone(config.rules.timezone).date()
     letter = PrintedLetter(
         language=words.language, marketplace=facts.marketplace,
         sender=(config.claims.signature, *config.claims.postal_address), recipient=recipient,
         place=config.claims.place or town(config.claims.postal_address[-1]), day=day, subject=words.subject,
         order_id=claim.order_id, body=words.body, registered=registered,
+        email=config.claims.sender or config.mailbox.username,
+        country=jurisdiction(facts.marketplace, policy_of(config)),
     )
     data = render_pdf(letter)
-    if pdf.exists() and not _own_letter(pdf):
+    if pdf.exists() and not _own_letter(pdf, store):
         raise OSError(errno.EEXIST, "it exists and is not a letter lateclaim printed; lateclaim replaces only its "
                       "own (name another file)")
     write_whole(pdf, data)
@@ -102,13 +105,16 @@ def print_letter(store: Store, claim: Claim, config: Config, now: datetime, pdf:
     if deadline is not None and deadline.isoformat() > str(evidence.get("deadline_given", "")):
         evidence["deadline_given"] = deadline.isoformat()  # the termination waits for the later of the two
     evidence["printed_at"] = when.isoformat()
+    # How a later `claims letter` knows the file is its own and may replace it: the PDF names no tool.
+    evidence["printed_sha256"] = [*evidence.get("printed_sha256", []), hashlib.sha256(data).hexdigest()][-5:]
     store.update_claim(claim.id, now, evidence=evidence, note=f"printed, dated {day.isoformat()}")
     return Printed(pdf, recipient[0], day.isoformat(), warnings)
 
 
-def _own_letter(path: Path) -> bool:
-    """A PDF that `claims letter` wrote (its creator field): the only existing file --pdf may replace."""
-    if not path.is_file() or path.stat().st_size > 5_000_000:
+def _own_letter(path: Path, store: Store) -> bool:
+    """A PDF that `claims letter` wrote (its digest is recorded with a claim): the only existing file --pdf may
+    replace."""
+    if not path.is_file() or path.stat().st_size > 20_000_000:
         return False
-    data = path.read_bytes()
-    return data.startswith(b"%PDF-") and f"/Creator ({CREATOR})".encode() in data
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return any(digest in c.evidence.get("printed_sha256", []) for c in store.claims())

@@ -39,7 +39,7 @@ from daemon.passes.guidance import situation
 from daemon.passes.thread import references as thread_references
 from daemon.passes.thread import thread_of
 from daemon.state.store import Claim, Store
-from rules.contacts import draft_note
+from rules.contacts import draft_note, phrase
 from rules.letters import quoted_answer, reply_subject
 
 # CRLF line ends, as SMTP and IMAP APPEND expect. Headers are folded only past RFC 5322's hard limit of 998
@@ -209,7 +209,9 @@ def compose(claim: Claim, config: Config, now: datetime, thread: Sequence[Claim]
         if references:
             message["In-Reply-To"] = references[-1]
             message["References"] = " ".join(references)
-    message.set_content(f"{note}{claim.body.rstrip()}\n\nRef. {claim_reference(claim)}\n{quote}", charset="utf-8")
+    # The reference worded as a person would, in the letter's language ("My reference: 4F7Q-2K").
+    reference = phrase(claim.language, "reference", reference=claim_reference(claim))
+    message.set_content(f"{note}{claim.body.rstrip()}\n\n{reference}\n{quote}", charset="utf-8")
     return message.as_bytes(policy=WIRE)
 
 
