@@ -160,10 +160,14 @@ def test_a_uidvalidity_change_resyncs_without_duplicates(
     config = load(write_config(tmp_path, account))
     first = sync_mailbox(config, AS_OF)
     dovecot.set_uidvalidity(account.username, "INBOX", 4242)
+    bodies = len(dovecot.bodies_sent(account.username))
     again = sync_mailbox(config, AS_OF)
-    assert again.sync.fetched == first.sync.fetched  # everything is read again...
-    assert again.sync.known == first.sync.fetched and again.sync.new == 0  # ...and recognised
+    assert again.sync.fetched == 0  # every message is recognised from its Message-ID, none downloaded again
+    assert again.sync.known == first.sync.fetched and again.sync.new == 0
     assert again.evaluation.created == [] and again.delivered == []
+    third = sync_mailbox(config, AS_OF)
+    assert third.sync.fetched == third.sync.known == 0  # each place it was seen is recorded: not even looked at
+    assert len(dovecot.bodies_sent(account.username)) == bodies
     with Store(config.state.path) as store:
         assert store.cursor("INBOX").uidvalidity == 4242
         assert len(store.sightings()) == len(AMAZON_SAMPLES)

@@ -1,8 +1,9 @@
 """`lateclaim backfill --since DATE`: import the Amazon mail already in the mailbox, in batches.
 
-Memory stays flat: UIDs are handled a batch at a time, each body is parsed and recorded before the next is
-fetched. It can be interrupted and run again: messages already recorded are recognised by their Message-ID,
-read from the headers alone, and not downloaded again. Claims about promises broken longer ago than
+It reads like a sync pass (daemon/passes/sync.py), from the first UID of the folder: memory stays bounded
+(downloads in batches bounded in bytes, each batch recorded before the next is fetched), and it can be
+interrupted and run again: messages already recorded are recognised by their Message-ID, read from the headers
+alone, and not downloaded again. Claims about promises broken longer ago than
 claims.max_age_days are not started.
 """
 
@@ -13,15 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TextIO
 
-import parsers
-from daemon import faults
 from daemon.config import Config
 from daemon.mail.imap import ImapMailbox
 from daemon.passes.pipeline import PassResult, imap_settings, sync_with
+from daemon.passes.sync import SyncSummary, read_folder
 from daemon.state.store import Store
 from parsers.marketplaces import sender_domains
-
-BATCH = 200
 
 
 @dataclass
@@ -40,6 +38,9 @@ class Progress:
         self.out, self.folder, self.total = out, folder, total
         self.tty = out.isatty()
         self.shown = -1
+
+    def heard(self, reading: SyncSummary) -> None:
+        self.update(reading.fetched)
 
     def update(self, done: int) -> None:
         share = done / self.total if self.total else 1.0
@@ -63,19 +64,13 @@ def backfill(config: Config, since: date, now: datetime, out: TextIO,
             summary.matching += len(state.uids)
             progress = Progress(out, folder, len(state.uids))
             progress.update(0)
-            for first in range(0, len(state.uids), BATCH):
-                batch = state.uids[first:first + BATCH]
-                known = {uid for uid, mid in mailbox.message_ids(folder, batch).items() if store.has_message(mid)}
-                summary.already_known += len(known)
-                for uid, raw in mailbox.fetch(folder, [u for u in batch if u not in known]):
-                    result = parsers.parse(raw, recipient_tz=config.rules.timezone,
-                                           authserv_ids=config.rules.authserv_ids)
-                    store.ingest(folder, state.uidvalidity, uid, result, parsers.PARSER_VERSION, now)
-                    faults.crash_point("message_recorded")
-                    summary.downloaded += 1
-                progress.update(min(first + BATCH, len(state.uids)))
-                if stop is not None and stop.is_set():
-                    summary.interrupted = True
-                    return summary
+            reading = SyncSummary()
+            finished = read_folder(mailbox, store, config, now, state, 0, reading, stop, progress.heard)
+            summary.downloaded += reading.fetched
+            summary.already_known += len(state.uids) - reading.fetched - reading.refused
+            progress.update(len(state.uids))
+            if not finished:
+                summary.interrupted = True
+                return summary
         summary.final_pass = sync_with(mailbox, config, now, stop)
     return summary

@@ -17,7 +17,7 @@ from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from daemon.mail.imap import FolderState
+from daemon.mail.imap import Described, FolderState
 
 UIDVALIDITY = 1
 
@@ -56,3 +56,13 @@ class EmlDirMailbox:
     def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
         for uid in uids:
             yield uid, self.files[uid - 1].read_bytes()
+
+    def describe(self, folder: str, uids: Sequence[int]) -> dict[int, Described]:
+        found = {}
+        for uid in uids:
+            path = self.files[uid - 1]
+            with path.open("rb") as file:
+                message_id = BytesHeaderParser().parse(file).get("Message-ID", "")
+            found[uid] = Described(path.stat().st_size, f"Message-ID: {message_id}\r\n\r\n".encode()
+                                   if message_id else b"")
+        return found

@@ -115,6 +115,21 @@ MIGRATIONS: tuple[str, ...] = (
         message_id TEXT NOT NULL       -- the notice that told it
     );
     """,
+    # 6: every place a message was seen, so that none is downloaded twice: a second folder holding it, the same
+    # folder after a UIDVALIDITY change (daemon/passes/sync.py recognises it from its headers first).
+    """
+    CREATE TABLE seen (
+        folder      TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid         INTEGER NOT NULL,
+        identity    TEXT NOT NULL,        -- the message recorded (messages.identity)
+        gm_msgid    INTEGER,              -- Gmail's id of the message (X-GM-MSGID), where the server has one
+        PRIMARY KEY (folder, uidvalidity, uid)
+    ) WITHOUT ROWID;
+    CREATE INDEX seen_gm_msgid ON seen (gm_msgid) WHERE gm_msgid IS NOT NULL;
+    INSERT OR IGNORE INTO seen (folder, uidvalidity, uid, identity)
+        SELECT folder, uidvalidity, uid, identity FROM messages WHERE folder != '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -350,17 +365,35 @@ class Store:
             (folder, uidvalidity, last_uid, _ts(now)),
         )
 
-    def recorded_uids(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> set[int]:
-        """Which of `uids` (in `folder` as of `uidvalidity`) were recorded: the margin a sync searches again."""
+    def seen_uids(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> set[int]:
+        """Which of `uids` (in `folder` as of `uidvalidity`) were seen already, recorded or recognised as known:
+        neither is downloaded again."""
         found: set[int] = set()
         for first in range(0, len(uids), 500):  # well under SQLite's limit on bound parameters
             chunk = list(uids[first:first + 500])
             marks = ", ".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT uid FROM messages WHERE folder = ? AND uidvalidity = ? AND uid IN ({marks})",
+                f"SELECT uid FROM seen WHERE folder = ? AND uidvalidity = ? AND uid IN ({marks})",
                 (folder, uidvalidity, *chunk))
             found.update(row["uid"] for row in rows)
         return found
+
+    def known(self, identities: Sequence[str], gm_msgids: Sequence[int] = ()) -> tuple[set[str], dict[int, str]]:
+        """Which of these Message-IDs name a recorded message; the identity recorded for each of these Gmail
+        message ids already seen."""
+        ids: set[str] = set()
+        for first in range(0, len(identities), 500):  # well under SQLite's limit on bound parameters
+            chunk = list(identities[first:first + 500])
+            rows = self.db.execute(f"SELECT identity FROM messages WHERE identity IN ({', '.join('?' * len(chunk))})",
+                                   chunk)
+            ids.update(row["identity"] for row in rows)
+        gm: dict[int, str] = {}
+        for first in range(0, len(gm_msgids), 500):
+            numbers = list(gm_msgids[first:first + 500])
+            rows = self.db.execute(f"SELECT gm_msgid, identity FROM seen WHERE gm_msgid IN "
+                                   f"({', '.join('?' * len(numbers))})", numbers)
+            gm.update((row["gm_msgid"], row["identity"]) for row in rows)
+        return ids, gm
 
     def has_message(self, identity: str) -> bool:
         return self.db.execute("SELECT 1 FROM messages WHERE identity = ?", (identity,)).fetchone() is not None
@@ -371,26 +404,59 @@ class Store:
         """Record one message and its events, and move the folder's cursor past it, atomically.
 
         Returns False when the message was already known (same identity from another folder, a resync after a
-        UIDVALIDITY change, a second copy): nothing is added then, but the cursor still moves.
+        UIDVALIDITY change, a second copy): nothing is added then but where it was seen, and the cursor moves.
         """
-        m = result.message
+        return self.ingest_batch(folder, uidvalidity, [(uid, result, None)], parser_version, now)[0]
+
+    def ingest_batch(
+        self, folder: str, uidvalidity: int, items: Sequence[tuple[int, ParseResult, int | None]],
+        parser_version: str, now: datetime,
+    ) -> list[bool]:
+        """Record messages (uid, parse result, Gmail message id or None) and move the folder's cursor past the
+        highest UID, in one transaction: a crash keeps all of them or none, and the cursor never passes a message
+        that was not recorded. One commit (one fsync) per batch is what makes a first sync cost about the parse.
+        For each message, whether it was new."""
+        if not items:
+            return []
         with self.transaction() as db:
-            self._advance(db, folder, uidvalidity, uid, now)
-            if db.execute("SELECT 1 FROM messages WHERE identity = ?", (m.message_id,)).fetchone():
-                return False
-            db.execute(
-                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    m.message_id, folder, uidvalidity, uid, result.status.value, result.reason, parser_version,
-                    m.subject, m.sender, m.sent_at.isoformat() if m.sent_at else None,
-                    None if m.authenticated is None else int(m.authenticated), int(m.forwarded), _ts(now),
-                ),
-            )
-            for seq, event in enumerate(result.events):
-                db.execute(
-                    "INSERT INTO events (identity, seq, kind, order_id, data) VALUES (?, ?, ?, ?, ?)",
-                    (m.message_id, seq, event.kind.value, event.order_id, json.dumps(event_to_record(event))),
-                )
+            self._advance(db, folder, uidvalidity, max(uid for uid, _, _ in items), now)
+            return [self._record(db, folder, uidvalidity, uid, result, gm_msgid, parser_version, now)
+                    for uid, result, gm_msgid in items]
+
+    def record_unfetched(
+        self, folder: str, uidvalidity: int, known: Sequence[tuple[int, str, int | None]],
+        refused: Sequence[tuple[int, ParseResult, int | None]], parser_version: str, now: datetime,
+    ) -> None:
+        """Record what was decided from the headers alone, without a download: messages already known (uid,
+        identity, Gmail id) seen at one more place, and messages refused unread (too large). The cursor does not
+        move: UIDs below these may still wait for their download."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?, ?, ?)",
+                           [(folder, uidvalidity, uid, identity, gm) for uid, identity, gm in known])
+            for uid, result, gm_msgid in refused:
+                self._record(db, folder, uidvalidity, uid, result, gm_msgid, parser_version, now)
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, folder: str, uidvalidity: int, uid: int, result: ParseResult,
+                gm_msgid: int | None, parser_version: str, now: datetime) -> bool:
+        m = result.message
+        db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?, ?, ?)", (folder, uidvalidity, uid, m.message_id,
+                                                                          gm_msgid))
+        if db.execute("SELECT 1 FROM messages WHERE identity = ?", (m.message_id,)).fetchone():
+            return False
+        db.execute(
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                m.message_id, folder, uidvalidity, uid, result.status.value, result.reason, parser_version,
+                m.subject, m.sender, m.sent_at.isoformat() if m.sent_at else None,
+                None if m.authenticated is None else int(m.authenticated), int(m.forwarded), _ts(now),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO events (identity, seq, kind, order_id, data) VALUES (?, ?, ?, ?, ?)",
+            [(m.message_id, seq, event.kind.value, event.order_id, json.dumps(event_to_record(event)))
+             for seq, event in enumerate(result.events)],
+        )
         return True
 
     def record_user_event(self, event: Event, note: str, now: datetime) -> str:

@@ -11,6 +11,7 @@ import ctypes
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -345,6 +346,17 @@ namespace virtual {{
         for log in sorted((self.root / "rawlog" / user).glob("*.in")):  # <yyyymmdd-HHMMSS>.<pid>.<n>.in
             found += commands_in(log.read_bytes())
         return found
+
+    def bodies_sent(self, user: str) -> list[int]:
+        """The size of each whole message body the server sent `user`'s sessions (`BODY[] {n}` in the rawlog's
+        `.out` files): what "downloaded" means. Header and size fetches are not bodies."""
+        found: list[int] = []
+        for log in sorted((self.root / "rawlog" / user).glob("*.out")):
+            found += [int(n) for n in BODY_LITERAL.findall(log.read_bytes())]
+        return found
+
+
+BODY_LITERAL = re.compile(rb"BODY\[\] \{(\d+)\}")
 
 
 def refusal_variable(kind: str) -> str:
