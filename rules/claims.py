@@ -107,6 +107,10 @@ class Outlook:
     reason: str
     next_step: str | None = None  # "A1", "B1", "B2", "B3"
     due_at: datetime | None = None
+    # When what is decided about the parcel may change with nothing new said about it: a step falling due, the
+    # day turning for a letter written again, `now` while something is due or held; None: only when its emails
+    # or its claims change. The daemon re-decides a parcel only then (its due-time index).
+    revisit_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,23 @@ def _ladder(shipment: Shipment, result: Verdict, ladder: dict[int, PastClaim], n
     return plan
 
 
+def _revisit(shipment: Shipment, claims: list[PastClaim], plan: _Plan, now: datetime,
+             policy: Policy) -> datetime | None:
+    """The parcel's next moment of change by time alone (Outlook.revisit_at). Every other input of _plan is a
+    fact or a claim: a parcel becomes overdue no sooner than its step 1 falls due, an arrival's goodwill request
+    is due at once, a promise broken too long ago only ever starts fewer claims."""
+    if plan.due is not None or plan.rewrite or any(c.held for c in claims):
+        return now  # due, held by a cap (decided again at each evaluation), or written again now
+    moments = [plan.due_at] if plan.due_at is not None else []
+    if not shipment.arrived and not shipment.cancelled and (due := step_1_due(shipment)) is not None:
+        moments.append(due[0])
+    for c in claims:
+        if c.status == "drafted" and (c.track, c.step) in REWRITTEN_LETTERS and c.written_at is not None:
+            day = _user_day(c.written_at, policy) + timedelta(days=1)
+            moments.append(datetime.combine(day, time(0), policy.timezone))
+    return min((m for m in moments if m > now), default=None)  # what fell due by now is decided already
+
+
 def past_claims_by_parcel(history: Sequence[PastClaim]) -> dict[tuple[str, str], list[PastClaim]]:
     found: dict[tuple[str, str], list[PastClaim]] = {}
     for claim in history:
@@ -438,7 +459,9 @@ def decide_all(shipments: Sequence[Shipment], now: datetime, policy: Policy,
     for shipment in shipments:
         result = verdict(shipment, now, policy)
         plan = _plan(shipment, result, by_parcel.get((shipment.order_id, shipment.shipment), []), now, policy)
-        outlooks.append(Outlook(shipment, result, plan.reason, plan.next_step, plan.due_at))
+        parcel_claims = by_parcel.get((shipment.order_id, shipment.shipment), [])
+        outlooks.append(Outlook(shipment, result, plan.reason, plan.next_step, plan.due_at,
+                                _revisit(shipment, parcel_claims, plan, now, policy)))
         withdraw.extend(plan.withdraw)
         if plan.due is not None:
             due.append(plan.due)

@@ -13,6 +13,7 @@ import contextlib
 import email
 import io
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
@@ -25,6 +26,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from daemon.cli import main
+from daemon.config import load
+from daemon.passes.evaluate import record_decisions
+from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
@@ -67,7 +71,21 @@ class Life:
         self.dovecot.deliver(self.user, raw)
 
     def sync(self, day: date, hour: int = 12, minute: int = 30) -> None:
-        self.run("sync", "--once", "--as-of", self.moment(day, hour, minute).isoformat())
+        moment = self.moment(day, hour, minute)
+        self.run("sync", "--once", "--as-of", moment.isoformat())
+        self.full_decision_agrees(moment)
+
+    def full_decision_agrees(self, moment: datetime) -> None:
+        """A pass decides only the parcels that changed or fell due (daemon/passes/evaluate.py): deciding every
+        parcel again at the same moment, on a copy of the state file, finds nothing more to record."""
+        config = load(Path(self.config))
+        copy = Path(self.config).parent / "full-decision.db"
+        copy.unlink(missing_ok=True)
+        with Store(config.state.path) as store, contextlib.closing(sqlite3.connect(copy)) as target:
+            store.db.backup(target)
+        with Store(copy) as store:
+            found = record_decisions(store, config, moment, full=True)
+        assert (found.created, found.held, found.released, found.withdrawn, found.rewritten) == ([], [], [], [], [])
 
     def run(self, *args: str) -> Any:
         """The command line's own entry point, in this process (a fortnight of days in a subprocess each would

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,6 +129,39 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX seen_gm_msgid ON seen (gm_msgid) WHERE gm_msgid IS NOT NULL;
     INSERT OR IGNORE INTO seen (folder, uidvalidity, uid, identity)
         SELECT folder, uidvalidity, uid, identity FROM messages WHERE folder != '';
+    """,    # 6: the due-time index (daemon/passes/evaluate.py): a pass decides again only the orders whose emails or
+    # claims changed since they were last decided, and those whose next step falls due. Triggers mark the changes,
+    # whichever code writes them.
+    """
+    CREATE TABLE event_orders (            -- every order number an event names (an email may join two orders)
+        order_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        PRIMARY KEY (order_id, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX event_orders_event ON event_orders (event_id);
+    CREATE TABLE revisits (
+        order_id TEXT PRIMARY KEY,
+        due_at   TEXT,                     -- UTC: decide it again from then; '' at the next pass; NULL only on a change
+        changes  INTEGER NOT NULL DEFAULT 0  -- counts changes: decisions made before one are not recorded over it
+    ) WITHOUT ROWID;
+    CREATE INDEX revisits_due ON revisits (due_at) WHERE due_at IS NOT NULL;
+    CREATE TABLE decided (key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- basis (policy, version), at (last pass)
+    CREATE TRIGGER event_orders_of_new_event AFTER INSERT ON events BEGIN
+        INSERT OR IGNORE INTO event_orders SELECT value, new.id FROM json_each(new.data, '$.order_ids');
+        INSERT INTO revisits (order_id, due_at, changes) SELECT value, '', 1 FROM json_each(new.data, '$.order_ids')
+            WHERE true ON CONFLICT (order_id) DO UPDATE SET due_at = '', changes = changes + 1;
+    END;
+    CREATE TRIGGER revisit_on_new_claim AFTER INSERT ON claims BEGIN
+        INSERT INTO revisits (order_id, due_at, changes) VALUES (new.order_id, '', 1)
+            ON CONFLICT (order_id) DO UPDATE SET due_at = '', changes = changes + 1;
+    END;
+    CREATE TRIGGER revisit_on_claim_change AFTER UPDATE ON claims BEGIN
+        INSERT INTO revisits (order_id, due_at, changes) VALUES (new.order_id, '', 1)
+            ON CONFLICT (order_id) DO UPDATE SET due_at = '', changes = changes + 1;
+    END;
+    INSERT OR IGNORE INTO event_orders SELECT j.value, e.id FROM events e, json_each(e.data, '$.order_ids') j;
+    INSERT OR IGNORE INTO revisits (order_id, due_at) SELECT DISTINCT order_id, '' FROM event_orders;
+    INSERT OR IGNORE INTO revisits (order_id, due_at) SELECT DISTINCT order_id, '' FROM claims;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -491,14 +524,20 @@ class Store:
                                (Status.QUARANTINED.value,))
         return [(row["identity"], row["reason"]) for row in rows]
 
-    def sightings(self) -> list[Sighting]:
-        """Every stored event with the facts of the email it came from, oldest email first."""
+    def sightings(self, order_ids: Collection[str] | None = None) -> list[Sighting]:
+        """Every stored event with the facts of the email it came from, oldest email first; with `order_ids`,
+        only the events of those orders and of every order an email joins to them (a timeline is built from all
+        of its order's emails)."""
         from rules.timeline import Sighting  # the rules' type: a start with nothing new does not load them
 
-        rows = self.db.execute(
-            "SELECT m.identity, m.subject, m.sender, m.sent_at, m.authenticated, m.forwarded, e.data "
-            "FROM events e JOIN messages m USING (identity) ORDER BY m.sent_at, m.identity, e.seq"
-        )
+        query = ("SELECT m.identity, m.subject, m.sender, m.sent_at, m.authenticated, m.forwarded, e.data "
+                 "FROM events e JOIN messages m USING (identity)")
+        if order_ids is None:
+            rows = self.db.execute(query + " ORDER BY m.sent_at, m.identity, e.seq")
+        else:
+            events = self._events_of(self.orders_joined(order_ids))
+            rows = self.db.execute(query + " WHERE e.id IN (SELECT value FROM json_each(?)) "
+                                   "ORDER BY m.sent_at, m.identity, e.seq", (json.dumps(sorted(events)),))
         result = []
         for row in rows:
             message = MessageInfo(
@@ -511,6 +550,56 @@ class Store:
             )
             result.append(Sighting(message, event_from_record(json.loads(row["data"]))))
         return result
+
+    def _events_of(self, order_ids: Collection[str]) -> set[int]:
+        rows = self.db.execute("SELECT DISTINCT event_id FROM event_orders WHERE order_id IN "
+                               "(SELECT value FROM json_each(?))", (json.dumps(sorted(order_ids)),))
+        return {row[0] for row in rows}
+
+    def orders_joined(self, order_ids: Collection[str]) -> set[str]:
+        """These orders and every order an email names together with one of them, transitively."""
+        found, frontier = set(order_ids), set(order_ids)
+        while frontier:
+            rows = self.db.execute(
+                "SELECT DISTINCT order_id FROM event_orders WHERE event_id IN (SELECT event_id FROM event_orders "
+                "WHERE order_id IN (SELECT value FROM json_each(?)))", (json.dumps(sorted(frontier)),))
+            frontier = {row[0] for row in rows} - found
+            found |= frontier
+        return found
+
+    # -- the due-time index: which orders a pass decides again (daemon/passes/evaluate.py) ------------------
+
+    def due_orders(self, now: datetime) -> dict[str, int]:
+        """Order id -> its change count, for the orders to decide again at `now`: those whose emails or claims
+        changed since they were last decided (marked by the schema's triggers), and those whose next step falls
+        due by then."""
+        rows = self.db.execute("SELECT order_id, changes FROM revisits WHERE due_at <= ?", (_ts(now),))
+        return {row["order_id"]: row["changes"] for row in rows}
+
+    def revisit_marks(self, order_ids: Collection[str] | None = None) -> dict[str, int]:
+        """Order id -> its change count (all orders with None)."""
+        if order_ids is None:
+            rows = self.db.execute("SELECT order_id, changes FROM revisits")
+        else:
+            rows = self.db.execute("SELECT order_id, changes FROM revisits WHERE order_id IN "
+                                   "(SELECT value FROM json_each(?))", (json.dumps(sorted(order_ids)),))
+        return {row["order_id"]: row["changes"] for row in rows}
+
+    def set_revisits(self, due: dict[str, datetime | None], marks: dict[str, int], basis: str,
+                     now: datetime) -> None:
+        """Record when each decided order is next due (None: only when it changes), unless it changed since its
+        mark was read (a claim recorded by this very pass, a command run meanwhile): that one stays due."""
+        with self.transaction() as db:
+            db.executemany("UPDATE revisits SET due_at = ? WHERE order_id = ? AND changes = ?",
+                           [(_ts(at) if at is not None else None, order_id, marks[order_id])
+                            for order_id, at in due.items() if order_id in marks])
+            db.executemany("INSERT INTO decided VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           [("basis", basis), ("at", _ts(now))])
+
+    def decided(self) -> tuple[str, datetime | None]:
+        """(the basis the last decisions were made on, when); ("", None) before any."""
+        found = {row["key"]: row["value"] for row in self.db.execute("SELECT key, value FROM decided")}
+        return found.get("basis", ""), _dt(found.get("at"))
 
     # -- claims -----------------------------------------------------------------------------------------
 

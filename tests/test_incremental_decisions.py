@@ -1,0 +1,93 @@
+"""Incremental decisions: a pass decides again only the orders whose emails or claims changed since, and those
+whose next step falls due (the state file's due-time index); the claims it records are exactly those a full
+decision of every order records, day after day, caps and ladders included."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import parsers
+from daemon.config import ClaimsConfig, Config
+from daemon.passes.evaluate import record_decisions
+from daemon.state.store import Store
+from tests.timeline_mail import DE, EN, FR, amazon_mail
+
+ZONE = ZoneInfo("Europe/Paris")
+ITEMS = ("Lampe de bureau LED", "Electric Kettle 1.7 L", "Wasserkocher aus Edelstahl", "Ceramic Mug Set of 4")
+# Per order: (day offset, hour, kind, promise offset or None). Day 0 is Monday 16 November 2026.
+STORIES = {
+    "on time": [(0, 9, "ordered", 3), (1, 8, "shipped", 3), (3, 15, "delivered", None)],
+    "late": [(0, 9, "ordered", 3), (2, 8, "shipped", 3), (5, 15, "delivered", None)],
+    "never": [(0, 9, "ordered", 3), (1, 8, "shipped", 3)],
+    "delayed": [(0, 9, "ordered", 3), (1, 8, "shipped", 3), (3, 7, "delayed", 6)],
+    "late after asking": [(0, 10, "ordered", 2), (1, 8, "shipped", 2), (6, 15, "delivered", None)],
+    "at a locker": [(0, 9, "ordered", 2), (4, 11, "pickup_ready", None)],
+    "no promise": [(1, 8, "delivered", None)],
+}
+LANGUAGES = (FR, EN, DE)
+
+
+def mail() -> list[tuple[datetime, bytes]]:
+    """Every email of 21 orders (each story in each language), when it arrives."""
+    found = []
+    serial = itertools.count(1)
+    for story, language in itertools.product(STORIES.values(), LANGUAGES):
+        n = next(serial)
+        order = f"171-{4400000 + n:07d}-{5500000 + n:07d}"
+        start = date(2026, 11, 16) + timedelta(days=n % 3)
+        for day, hour, kind, promise in story:
+            sent = datetime.combine(start + timedelta(days=day), datetime.min.time(), ZONE).replace(hour=hour)
+            raw = amazon_mail(language, kind, order, sent, (ITEMS[n % len(ITEMS)],),
+                              start + timedelta(days=promise) if promise is not None else None)
+            found.append((sent, raw))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def snapshot(store: Store) -> list[tuple[object, ...]]:
+    return [(c.order_id, c.shipment, c.track, c.step, c.status, c.held, c.subject, c.body, c.evidence)
+            for c in store.claims()]
+
+
+@pytest.mark.parametrize("caps", [(2, 12), (100, 1000)], ids=["capped", "uncapped"])
+def test_incremental_decisions_record_what_full_decisions_record(tmp_path: Path, caps: tuple[int, int]) -> None:
+    config = replace(Config(), claims=replace(ClaimsConfig(), max_per_day=caps[0], max_per_year=caps[1]))
+    emails = mail()
+    stores = {"incremental": Store(tmp_path / "incremental.db"), "full": Store(tmp_path / "full.db")}
+    passes = []  # (moment, orders decided, orders with a claim a cap holds)
+    moment = datetime(2026, 11, 16, 0, 30, tzinfo=ZONE)
+    uid = 0
+    while moment < datetime(2026, 12, 20, tzinfo=ZONE):
+        while emails and emails[0][0] <= moment:
+            _, raw = emails.pop(0)
+            uid += 1
+            for store in stores.values():
+                store.ingest("INBOX", 1, uid, parsers.parse(raw), parsers.PARSER_VERSION, moment)
+        for name, store in stores.items():
+            evaluation = record_decisions(store, config, moment, full=name == "full")
+            if name == "incremental":
+                held = {c.order_id for c in store.claims(["queued"]) if c.held}
+                passes.append((moment, evaluation.orders_decided, len(held)))
+            for claim in store.claims(["queued"]):  # sent at once, as the SMTP mode sends them
+                if not claim.held:
+                    store.update_claim(claim.id, moment, status="sent", sent_at=moment)
+        assert snapshot(stores["incremental"]) == snapshot(stores["full"]), moment
+        moment += timedelta(hours=6)
+    claims = stores["full"].claims()
+    kinds = {(c.track, c.step, c.status) for c in claims}
+    # Not vacuous: ladders climbed, goodwill requests written, caps held some back (or none).
+    assert {("B", 1, "sent"), ("B", 2, "sent"), ("A", 1, "sent")} <= kinds, kinds
+    notes = [note for c in claims for _, _, note in stores["full"].claim_history(c.id)]
+    assert any("cap" in note for note in notes) == (caps[0] == 2)
+    # And cheap: once the stories are over, a pass decides only the orders a cap holds a claim of (decided
+    # again each time, since a cap may release them), none when no cap holds any.
+    quiet = [(decided, held) for at, decided, held in passes if at > datetime(2026, 12, 10, tzinfo=ZONE)]
+    assert all(decided == held for decided, held in quiet), quiet
+    assert (record_decisions(stores["incremental"], config, moment).orders_decided == 0) == (caps[0] == 100)
+    for store in stores.values():
+        store.close()
