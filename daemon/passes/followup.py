@@ -34,7 +34,7 @@ import structlog
 import parsers
 from daemon.config import Config
 from daemon.errors import MailboxError
-from daemon.mail.imap import FolderState, ImapMailbox, readable_text
+from daemon.mail.imap import Described, FolderState, ImapMailbox, readable_text
 from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
 from daemon.passes.sync import own_addresses
@@ -218,6 +218,9 @@ class Listening:
 
     def scan_forwards(self, folder: str, last_uid: int, own: Sequence[str]) -> tuple[int, ...]:
         return self.mailbox.scan_forwards(folder, last_uid, own)
+
+    def describe(self, folder: str, uids: Sequence[int]) -> dict[int, Described]:
+        return self.mailbox.describe(folder, uids)
 
     def fetch(self, folder: str, uids: Sequence[int], batch: int = 50) -> Iterator[tuple[int, bytes]]:
         for uid, raw in self.mailbox.fetch(folder, uids, batch):
