@@ -109,7 +109,8 @@ def read_folder(
     """Records the messages at `state.uids` never seen there, downloading only those the state file does not
     know; False when `stop` interrupted it. Also `lateclaim backfill`'s reading."""
     folder, uidvalidity = state.folder, state.uidvalidity
-    unseen = [uid for uid in state.uids if uid not in store.seen_uids(folder, uidvalidity, state.uids)]
+    seen = store.seen_uids(folder, uidvalidity, state.uids)
+    unseen = [uid for uid in state.uids if uid not in seen]
     late = [uid for uid in unseen if uid <= last_uid]
     if late:
         log.info("late_mail_found", folder=folder, uids=late)
@@ -122,6 +123,16 @@ def read_folder(
         for uid, result, _ in refused:
             summary.statuses[result.status.value] += 1
             _log_message(folder, uid, result.message.message_id, result.status, result.reason)
+    return _download(source, store, config, now, state, last_uid, wanted, described, summary, stop, progress)
+
+
+def _download(
+    source: MailSource, store: Store, config: Config, now: datetime, state: FolderState, last_uid: int,
+    wanted: list[int], described: dict[int, Described], summary: SyncSummary, stop: threading.Event | None,
+    progress: Callable[[SyncSummary], None] | None,
+) -> bool:
+    """Downloads, parses and records `wanted`, a batch bounded in bytes at a time."""
+    folder, uidvalidity = state.folder, state.uidvalidity
     for chunk in _batches(wanted, described):
         parsed = []
         for uid, raw in source.fetch(folder, chunk, batch=len(chunk)):
