@@ -16,6 +16,7 @@ import parsers
 from daemon.config import ClaimsConfig, Config
 from daemon.passes.evaluate import record_decisions
 from daemon.state.store import Store
+from parsers.model import Event, EventKind, MessageInfo, ParseResult, Status
 from tests.timeline_mail import DE, EN, FR, amazon_mail
 
 ZONE = ZoneInfo("Europe/Paris")
@@ -91,3 +92,20 @@ def test_incremental_decisions_record_what_full_decisions_record(tmp_path: Path,
     assert (record_decisions(stores["incremental"], config, moment).orders_decided == 0) == (caps[0] == 100)
     for store in stores.values():
         store.close()
+
+
+def test_an_orders_emails_include_those_that_join_it_to_another(tmp_path: Path) -> None:
+    """An email naming two order numbers joins them into one timeline: deciding either order reads both."""
+    def shipped(message_id: str, *orders: str) -> ParseResult:
+        event = Event(EventKind.SHIPPED, "amazon.fr", "fr", orders)
+        return ParseResult(Status.PARSED, MessageInfo(message_id, sent_at=datetime(2026, 11, 16, tzinfo=ZONE)),
+                           events=(event,))
+
+    with Store(tmp_path / "state.db") as store:
+        for uid, result in enumerate([shipped("a", "111"), shipped("ab", "222", "111"), shipped("b", "222"),
+                                      shipped("c", "333")], start=1):
+            store.ingest("INBOX", 1, uid, result, "1", datetime(2026, 11, 16, tzinfo=ZONE))
+        assert store.orders_joined({"111"}) == {"111", "222"}
+        assert {s.message.message_id for s in store.sightings({"222"})} == {"a", "ab", "b"}
+        assert {s.message.message_id for s in store.sightings({"333"})} == {"c"}
+        assert store.due_orders(datetime(2026, 11, 16, tzinfo=ZONE)).keys() == {"111", "222", "333"}

@@ -166,7 +166,7 @@ def _revisits(outlooks: list[Outlook], marks: dict[str, int]) -> dict[str, datet
 def write_at_release(store: Store, config: Config, claim: Claim, now: datetime) -> Claim:
     """The claim with its letter written as of `now`, the moment it leaves (review and send modes, and a cap's
     release): the dates it quotes and the deadlines it sets count from the day the seller gets it."""
-    shipment = next((s for s in timelines(store.sightings())
+    shipment = next((s for s in timelines(store.sightings({claim.order_id}))  # its order's emails only
                      if (s.order_id, s.shipment) == (claim.order_id, claim.shipment)), None)
     if shipment is None:
         return claim

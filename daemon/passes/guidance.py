@@ -13,7 +13,7 @@ from rules.timeline import Shipment, timelines
 
 
 def shipment_of(store: Store, claim: Claim) -> Shipment | None:
-    return next((s for s in timelines(store.sightings())
+    return next((s for s in timelines(store.sightings({claim.order_id}))  # its order's emails only
                  if s.order_id == claim.order_id and s.shipment == claim.shipment), None)
 
 
