@@ -129,7 +129,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX seen_gm_msgid ON seen (gm_msgid) WHERE gm_msgid IS NOT NULL;
     INSERT OR IGNORE INTO seen (folder, uidvalidity, uid, identity)
         SELECT folder, uidvalidity, uid, identity FROM messages WHERE folder != '';
-    """,    # 6: the due-time index (daemon/passes/evaluate.py): a pass decides again only the orders whose emails or
+    """,
+    # 7: the due-time index (daemon/passes/evaluate.py): a pass decides again only the orders whose emails or
     # claims changed since they were last decided, and those whose next step falls due. Triggers mark the changes,
     # whichever code writes them.
     """
