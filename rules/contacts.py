@@ -50,6 +50,7 @@ class Situation:
     fulfilled_by_amazon: bool = False  # "Expédié par Amazon": Amazon's customer service handles the delivery
     promise_end: date | None = None  # the latest estimated delivery date
     today: date | None = None
+    country: str = ""  # the sender's country (rules.letters.jurisdiction): its post's words for registered mail
 
 
 def _site(marketplace: str) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def guidance(s: Situation) -> list[str]:
         lines.append(say("no_mailbox", path=path(s.marketplace, "not_received" if s.track == "C" else "path",
                                                  s.language)))
     if s.track in ("B", "C") and s.step >= 2 and uses_registered_post(s.marketplace):
-        lines.append(text["registered"])
+        lines.append(phrase(s.language, "registered", country=s.country))
     return lines
 
 
@@ -124,6 +125,8 @@ def draft_note(s: Situation) -> str:
     return "\n\n".join([text["head"], *guidance(s), text["cut"]]) + "\n\n"
 
 
-def phrase(language: str, key: str, **values: str) -> str:
-    """A printable letter's fixed words (registered_line, place_date, subject, order) in a language."""
-    return Template(_text(language)[key]).substitute(values)
+def phrase(language: str, key: str, country: str = "", **values: str) -> str:
+    """A printable letter's fixed words (registered_line, place_date, subject, order, reference) in a language,
+    in the sender's country's own words where it has them ("Royal Mail Signed For" in the UK)."""
+    text = _text(language)
+    return Template(text.get(f"{key}_{country}") or text[key]).substitute(values)

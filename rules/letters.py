@@ -320,6 +320,9 @@ def render(facts: LetterFacts) -> Letter:
     head, _, body = text.strip().partition("\n")
     subject = head.removeprefix("Subject:").strip()
     body = re.sub(r"\n{3,}", "\n\n", body.strip())  # a paragraph left empty (no law text here) leaves no gap
+    # Words a country writes otherwise in the same language (Québec's "courriel" for "e-mail").
+    for word, local in _phrases()[language].get("country", {}).get(country(facts.shipment.marketplace), {}).items():
+        subject, body = subject.replace(word, local), body.replace(word, local)
     # A date ending a sentence with its own abbreviation's full stop (Polish "2026 r.") takes no second one.
     body = re.sub(r"(?<=\br)\.\.(?!\.)", ".", body)
     return Letter(language, subject, body + "\n")

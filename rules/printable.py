@@ -129,7 +129,8 @@ def render_pdf(letter: PrintedLetter) -> bytes:
 
     if letter.registered:  # above the subject, where the post office's sticker and the reader expect it
         pdf.set_font(FONT, "BI", 10)
-        pdf.cell(0, LINE, phrase(letter.language, "registered_line"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, LINE, phrase(letter.language, "registered_line", country=letter.country), new_x="LMARGIN",
+                 new_y="NEXT")
         pdf.ln(LINE * 0.6)
     pdf.set_font(FONT, "B", 11)
     # Ragged right like every line of a typed letter: a justified subject stretches its gaps.

@@ -12,7 +12,7 @@ from rules.contacts import Situation, a_to_z_from, draft_note, guidance, path, r
 from rules.letters import LANGUAGES
 
 SUPPORTED = ["amazon.fr", "amazon.de", "amazon.it", "amazon.es", "amazon.co.uk", "amazon.com", "amazon.ca",
-             "amazon.nl", "amazon.com.be"]
+             "amazon.nl", "amazon.com.be", "amazon.pl", "amazon.se", "amazon.co.jp"]
 ORDER = "171-1234567-1234567"
 
 
@@ -41,7 +41,7 @@ def test_the_french_path_is_the_sites_own_words() -> None:
     assert eu is not None and eu.lines("de") == ["Amazon EU S.à r.l.", "38 avenue John F. Kennedy",
                                                  "L-1855 Luxembourg", "LUXEMBURG"]
     uk = retailer("amazon.co.uk")
-    assert uk is not None and uk.name == "Amazon UK Services Ltd." and not uk.verified
+    assert uk is not None and uk.name == "Amazon EU S.à r.l., UK Branch" and not uk.verified
 
 
 def test_a_marketplace_sellers_letter_goes_through_amazons_messages_then_a_to_z() -> None:
@@ -64,7 +64,11 @@ def test_a_marketplace_sellers_letter_goes_through_amazons_messages_then_a_to_z(
 def test_the_formal_steps_remind_of_registered_post_where_the_country_uses_it() -> None:
     assert any("recommandé" in line for line in guidance(situation(step=2)))
     assert not any("recommandé" in line for line in guidance(situation(step=1)))
-    assert not any("recorded" in line for line in guidance(situation("amazon.com", "en", step=2)))
+    assert not any("registered" in line for line in guidance(situation("amazon.com", "en", step=2)))
+    british = guidance(situation("amazon.co.uk", "en", step=2, country="GB"))
+    assert any("Royal Mail Signed For" in line for line in british)
+    irish = guidance(situation("amazon.co.uk", "en", step=2, country="IE"))
+    assert any("registered post" in line for line in irish) and not any("Royal Mail" in line for line in irish)
 
 
 def test_a_site_in_two_languages_gives_its_labels_in_the_letters_language() -> None:
@@ -72,3 +76,23 @@ def test_a_site_in_two_languages_gives_its_labels_in_the_letters_language() -> N
     assert "Où est ma commande ?" in french and "Where's my stuff?" not in french
     assert "Where's my stuff?" in english
     assert path("amazon.ca", "path", "de") == path("amazon.ca")  # no German labels: the site's own
+
+
+def test_every_marketplace_we_read_is_reached_in_its_own_words() -> None:
+    """Every marketplace whose mail the parsers read and whose language the letters write has its own entry: the
+    site's labels in its language, the seller entity and address, whether registered post is worth it."""
+    for marketplace, info in all_marketplaces().items():
+        if info.languages[0] not in LANGUAGES or marketplace in ("amazon.com.au", "amazon.in", "amazon.com.mx"):
+            continue
+        for language in info.languages:
+            if language in LANGUAGES:
+                assert retailer(marketplace) is not None, marketplace
+                labels = path(marketplace, "path", language)
+                assert "choose" not in labels or language == "en", (marketplace, language, labels)
+    assert "Waar is mijn bestelling?" in path("amazon.nl") and "Waar is mijn bestelling?" in path(
+        "amazon.com.be", "path", "nl") and "Où est ma commande ?" in path("amazon.com.be", "path", "fr")
+    assert "Gdzie jest moje zamówienie?" in path("amazon.pl") and "Var är min beställning?" in path("amazon.se")
+    assert "カスタマーサービス" in path("amazon.co.jp")
+    japan = retailer("amazon.co.jp")
+    assert japan is not None and japan.name == "Amazon Japan G.K." and not japan.verified
+    assert draft_note(situation("amazon.nl", "nl")).startswith("NOTITIE VOOR U")

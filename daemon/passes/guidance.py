@@ -7,7 +7,9 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.state.store import Claim, Store
+from parsers.marketplaces import country
 from rules.contacts import Situation, guidance, retailer, uses_registered_post
+from rules.law import country_of_address, law_country
 from rules.letters import third_party_seller
 from rules.timeline import Shipment, timelines
 
@@ -27,6 +29,8 @@ def situation(store: Store, claim: Claim, config: Config, now: datetime) -> Situ
         step=claim.step, seller=third_party_seller(shipment) if shipment else None, fulfilled_by_amazon=fulfilled,
         promise_end=shipment.promise.end if shipment and shipment.promise else None,
         today=now.astimezone(config.rules.timezone).date(),
+        country=law_country(country(marketplace),
+                            config.claims.country or country_of_address(config.claims.postal_address)),
     )
 
 
