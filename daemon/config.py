@@ -139,6 +139,7 @@ class NoticesConfig:
     inbox: bool = True  # an unread message in the INBOX (IMAP APPEND, no SMTP)
     apprise: tuple[str, ...] = ()  # push too, through these Apprise URLs (the optional `apprise` extra)
     language: str = "auto"  # auto: claims.language, else the parcel's marketplace language
+    digest: str = "off"  # weekly: also a short summary of the week, on the first pass of each week
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Config:
         apprise=r.get("apprise", nd.apprise, _apprise_urls,
                       'a list of Apprise URLs such as ["ntfy://my-topic", "tgram://bottoken/chatid"]'),
         language=r.choice("language", nd.language, LANGUAGES),
+        digest=r.choice("digest", nd.digest, ("off", "weekly")),
     )
     r.finish()
 

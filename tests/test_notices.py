@@ -209,3 +209,18 @@ def test_an_answer_from_the_retailer_is_told_once(
     assert answered["References"] == parcel_root(LATE, "1")
     sync(config, "2026-11-26T13:00")
     assert len(notices(dovecot, imap_account)) == 2
+
+
+def test_a_weekly_digest_once_a_week(dovecot: Dovecot, imap_account: Account, tmp_path: Path) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = str(setup.write_config(tmp_path, imap_account, notices={"digest": "weekly"}))
+    sync(config)  # Tuesday 24 November
+    digests = [m for m in notices(dovecot, imap_account) if m["Subject"] == "lateclaim : votre semaine"]
+    assert len(digests) == 1 and len(notices(dovecot, imap_account)) == 2  # the week, and what waits
+    # Under way or arrived this week: the lamp, the headphones and the unverified phone; the kettle came long ago.
+    assert "3 colis suivis, 2 en retard ou manquants, 2 réclamations en cours." in body(digests[0])
+    sync(config, "2026-11-29T20:00")  # Sunday: the same week
+    assert len([m for m in notices(dovecot, imap_account) if m["Subject"] == "lateclaim : votre semaine"]) == 1
+    sync(config, "2026-11-30T08:00")  # Monday: a new week
+    digests = [m for m in notices(dovecot, imap_account) if m["Subject"] == "lateclaim : votre semaine"]
+    assert len(digests) == 2 and digests[1]["References"] == digests[0]["References"]  # one thread of digests

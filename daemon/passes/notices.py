@@ -242,16 +242,9 @@ def pending(store: Store, config: Config, now: datetime) -> list[Event]:
     return [e for e in events if e.key not in told]
 
 
-def notify(store: Store, config: Config, now: datetime, mailbox: ImapMailbox | None) -> Notice | None:
-    """Tell the user what this pass left for them, once: the notice, or None when there was nothing new to tell
-    (or it could not be delivered: it is tried again at the next pass)."""
+def deliver(notice: Notice, store: Store, config: Config, now: datetime, mailbox: ImapMailbox | None) -> bool:
+    """Put the notice in the INBOX and push it; once it reached the user one way, record its events as told."""
     settings = config.notices
-    if not settings.enabled or not (settings.apprise or (settings.inbox and mailbox is not None)):
-        return None  # nowhere to tell it (the demo reads a folder of files): nothing is recorded as told
-    events = pending(store, config, now)
-    if not events:
-        return None
-    notice = compose(events, account_language(store, config))
     delivered = False
     if settings.inbox and mailbox is not None:
         address = config.claims.sender or config.mailbox.username
@@ -262,8 +255,51 @@ def notify(store: Store, config: Config, now: datetime, mailbox: ImapMailbox | N
             log.warning("notices_append_failed", error=str(exc))
     if settings.apprise:
         delivered = push(settings.apprise, notice) or delivered
-    if not delivered:
+    if delivered:
+        store.record_notified(notice.keys, now, notice.message_id)
+        log.info("notices_sent", events=len(notice.keys), message_id=notice.message_id)
+    return delivered
+
+
+OPEN = ("queued", "approved", "drafted", "sent", "answered", "uncertain")
+
+
+def digest(store: Store, config: Config, now: datetime) -> Notice | None:
+    """The week in one line (parcels under way or arrived this week, how many late or missing, claims open),
+    once per ISO week of the user's calendar, in its own thread."""
+    today = now.astimezone(config.rules.timezone).date()
+    year, week, _ = today.isocalendar()
+    key = f"digest:{year}-W{week:02d}"
+    if store.notified([key]):
         return None
-    store.record_notified(notice.keys, now, notice.message_id)
-    log.info("notices_sent", events=len(notice.keys), message_id=notice.message_id)
-    return notice
+    from daemon.passes.evaluate import outlooks
+
+    since = today - timedelta(days=7)
+    recent = [o for o in outlooks(store, config, now)
+              if (o.shipment.arrived_on is None and not o.shipment.cancelled)
+              or (o.shipment.arrived_on is not None and o.shipment.arrived_on >= since)]
+    late = sum(o.verdict.kind.value in ("late", "overdue") and o.shipment.authenticated for o in recent)
+    language = language_of([], account_language(store, config))
+    words = phrases(language)
+    body = "\n".join([words["digest_intro"], "",
+                      words["digest_line"].format(count=len(recent), late=late,
+                                                  open=len(store.claims(list(OPEN)))),
+                      "", "-- ", words["footer"]]) + "\n"
+    return Notice((key,), language, words["digest_subject"], body,
+                  f"<{key.replace(':', '.')}@notices.lateclaim.invalid>", ("<digest@notices.lateclaim.invalid>",))
+
+
+def notify(store: Store, config: Config, now: datetime, mailbox: ImapMailbox | None) -> Notice | None:
+    """Tell the user what this pass left for them, once: the notice, or None when there was nothing new to tell
+    (or it could not be delivered: it is tried again at the next pass). With digest = "weekly", the week's
+    digest goes too, on the first pass of each week."""
+    settings = config.notices
+    if not settings.enabled or not (settings.apprise or (settings.inbox and mailbox is not None)):
+        return None  # nowhere to tell it (the demo reads a folder of files): nothing is recorded as told
+    if settings.digest == "weekly" and (week := digest(store, config, now)) is not None:
+        deliver(week, store, config, now, mailbox)
+    events = pending(store, config, now)
+    if not events:
+        return None
+    notice = compose(events, account_language(store, config))
+    return notice if deliver(notice, store, config, now, mailbox) else None
