@@ -16,17 +16,20 @@ from typing import Any, ClassVar
 
 import pytest
 
+from daemon.mail.oauth import refresh_token_end, write_token_file
 from daemon.passes.notices import Event, compose, message, parcel_root, phrases
 from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
+from tests.servers.oauth import FakeGoogle
 from tests.servers.smtp import SmtpServer
 from tests.test_followup import amazon_mail
+from tests.test_oauth import oauth_config
 
 AS_OF = "2026-11-24T12:00"
 DRAFTS = "[Gmail]/Drafts"
 LATE, UNDELIVERED, SPOOFED = "171-5302846-9915233", "203-8841957-6620374", "405-0000000-1234567"
-KINDS = ("drafted", "review", "held", "discarded", "answered", "uncertain", "refused", "spoofed")
+KINDS = ("drafted", "review", "held", "discarded", "answered", "uncertain", "refused", "spoofed", "signin")
 
 
 def sync(config: str, as_of: str = AS_OF) -> dict[str, Any]:
@@ -177,12 +180,13 @@ def test_apprise_receives_the_same_notice_once(
 
 @pytest.mark.parametrize("language", ["en", "fr", "de", "it", "es"])
 def test_every_kind_is_worded_in_every_language(language: str) -> None:
-    fields = {"step": "B1", "item": "desk lamp", "order": LATE, "due": "2026-11-17", "id": "3", "why": "held_day"}
+    fields = {"step": "B1", "item": "desk lamp", "order": LATE, "due": "2026-11-17", "id": "3", "why": "held_day",
+              "day": "2026-11-30"}
     events = [Event(f"{kind}:1", kind, LATE, "1", language, fields) for kind in KINDS]
     notice = compose(events)
     assert notice.language == language
     assert notice.subject.startswith("lateclaim") and LATE in notice.subject
-    assert notice.body.count("desk lamp") == len(KINDS) - 1  # each kind's sentence names the item but spoofed's
+    assert notice.body.count("desk lamp") == len(KINDS) - 2  # each kind's sentence names the item but two
     assert "{" not in notice.body and "amazon" not in notice.body.lower()
     assert set(phrases(language)["steps"]) >= {"A1", "B1", "B2", "B3", "C1"}
     raw = message(notice, "me@example.com", __import__("datetime").datetime(2026, 11, 24, 12, 0).astimezone())
@@ -224,3 +228,26 @@ def test_a_weekly_digest_once_a_week(dovecot: Dovecot, imap_account: Account, tm
     sync(config, "2026-11-30T08:00")  # Monday: a new week
     digests = [m for m in notices(dovecot, imap_account) if m["Subject"] == "lateclaim : votre semaine"]
     assert len(digests) == 2 and digests[1]["References"] == digests[0]["References"]  # one thread of digests
+
+
+def test_a_sign_in_google_ends_soon_is_told_before_it_ends(
+    dovecot: Dovecot, imap_account: Account, fake_google: FakeGoogle, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = oauth_config(tmp_path, imap_account, fake_google, fake_google.grant(imap_account.username))
+    token = tmp_path / "google-token.json"
+    data = json.loads(token.read_text())
+    write_token_file(token, {**data, "refresh_token_expires_at": "2026-11-30T10:00:00+00:00"})
+    sync(str(config), "2026-11-20T12:00")  # ten days before: nothing to say about it yet
+    assert not any("connexion" in body(m) for m in notices(dovecot, imap_account))
+    sync(str(config), "2026-11-28T12:00")
+    told = [m for m in notices(dovecot, imap_account) if "la connexion de lateclaim prend fin le" in body(m)]
+    assert len(told) == 1 and "lun. 30 nov." in body(told[0]) and "`lateclaim auth google`" in body(told[0])
+    assert data["refresh_token"] not in body(told[0])  # never a secret
+    sync(str(config), "2026-11-29T12:00")
+    assert len([m for m in notices(dovecot, imap_account) if "prend fin le" in body(m)]) == 1
+
+
+def test_the_end_of_a_sign_in_is_kept_only_when_google_states_it() -> None:
+    assert "refresh_token_expires_at" in refresh_token_end({"refresh_token_expires_in": 604799})
+    assert refresh_token_end({}) == {} and refresh_token_end({"refresh_token_expires_in": "soon"}) == {}

@@ -105,6 +105,21 @@ def run_installed_app_flow(config: OAuth2Config, port: int, open_browser: bool) 
         raise OAuthError("Google returned no refresh token: remove lateclaim's access at "
                          "https://myaccount.google.com/permissions and run `lateclaim auth google` again")
     path = resolve_file(config.token_file)
-    write_token_file(path, {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
-                            "refresh_token": credentials.refresh_token, "token_uri": credentials.token_uri})
+    data = {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
+            "refresh_token": credentials.refresh_token, "token_uri": credentials.token_uri}
+    data.update(refresh_token_end(dict(flow.oauth2session.token or {})))
+    write_token_file(path, data)
     return path
+
+
+def refresh_token_end(answer: dict[str, Any]) -> dict[str, str]:
+    """When Google says the sign-in ends (`refresh_token_expires_in`, seconds, in its token answer: time-limited
+    access), as a key of the token file, so that lateclaim can tell the user before (daemon/passes/notices.py)."""
+    lifetime = answer.get("refresh_token_expires_in")
+    if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
+        return {}
+    from datetime import timedelta
+
+    from daemon import clock
+
+    return {"refresh_token_expires_at": (clock.now() + timedelta(seconds=lifetime)).isoformat()}

@@ -135,6 +135,28 @@ def spoofed_events(store: Store, config: Config, now: datetime) -> list[Event]:
     return found
 
 
+SIGN_IN_WARNING = timedelta(days=3)  # how long before Google ends a sign-in the user is told
+
+
+def signin_events(config: Config, now: datetime) -> list[Event]:
+    """A Gmail sign-in whose end Google stated (`lateclaim auth google` keeps it in the token file): told a few
+    days before, while there is still time to sign in again."""
+    oauth2 = config.mailbox.oauth2
+    if oauth2 is None:
+        return []
+    from daemon.errors import OAuthError
+    from daemon.mail.oauth import read_token_file
+
+    try:
+        ends = datetime.fromisoformat(str(read_token_file(oauth2).get("refresh_token_expires_at") or ""))
+    except (OAuthError, ValueError):
+        return []  # no end stated, or no token at all (doctor and the pass say that one)
+    if ends - now > SIGN_IN_WARNING:
+        return []
+    day = ends.astimezone(config.rules.timezone).date().isoformat()
+    return [Event(f"signin:{ends.isoformat()}", "signin", "", "", "", {"day": day})]
+
+
 def language_of(events: list[Event], wanted: str) -> str:
     """The notice's one language: the one configured, else the one most of its events are written in."""
     if wanted == "auto":
@@ -159,11 +181,15 @@ def _words(event: Event, words: dict[str, Any], language: str) -> dict[str, str]
     facts["item"] = shorten(facts["item"]) if facts.get("item") else words["your_parcel"]
     if "step" in facts:
         facts["step"] = words["steps"].get(facts["step"], facts["step"])
-    if facts.get("due"):
-        facts["due"] = day_words(date.fromisoformat(facts["due"]), language)
+    for key in ("due", "day"):
+        if facts.get(key):
+            facts[key] = day_words(date.fromisoformat(facts[key]), language)
     if "why" in facts:
         facts["why"] = words.get(facts["why"], facts["why"])
     return facts
+
+
+ACCOUNT_ROOT = "<account@notices.lateclaim.invalid>"  # the thread of notices about the account itself
 
 
 def parcel_root(order_id: str, shipment: str) -> str:
@@ -176,10 +202,13 @@ def compose(events: list[Event], language: str = "auto") -> Notice:
     do; a kind with many events shows the first few."""
     language = language_of(events, language)
     words = phrases(language)
-    parcels = list(dict.fromkeys((e.order_id, e.shipment) for e in events))
-    if len(parcels) == 1:
-        first = _words(events[0], words, language)
-        subject = words["subject"].format(item=first["item"], order=events[0].order_id)
+    parcels = list(dict.fromkeys((e.order_id, e.shipment) for e in events if e.order_id))
+    about = [e for e in events if e.order_id]
+    if not parcels:  # about the account itself (the sign-in)
+        subject = words["subject_account"]
+    elif len(parcels) == 1:
+        first = _words(about[0], words, language)
+        subject = words["subject"].format(item=first["item"], order=about[0].order_id)
     else:
         subject = words["subject_many"].format(count=len(parcels))
     lines = [words["intro"], ""]
@@ -199,7 +228,7 @@ def compose(events: list[Event], language: str = "auto") -> Notice:
     keys = tuple(e.key for e in events)
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:20]
     return Notice(keys, language, subject, "\n".join(lines) + "\n", f"<notice.{digest}@notices.lateclaim.invalid>",
-                  tuple(parcel_root(*p) for p in parcels))
+                  tuple(parcel_root(*p) for p in parcels) or (ACCOUNT_ROOT,))
 
 
 def message(notice: Notice, address: str, now: datetime) -> bytes:
@@ -237,7 +266,7 @@ def push(urls: tuple[str, ...], notice: Notice) -> bool:
 
 
 def pending(store: Store, config: Config, now: datetime) -> list[Event]:
-    events = claim_events(store, config, now) + spoofed_events(store, config, now)
+    events = claim_events(store, config, now) + spoofed_events(store, config, now) + signin_events(config, now)
     told = store.notified([e.key for e in events])
     return [e for e in events if e.key not in told]
 
