@@ -98,10 +98,19 @@ def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
             if kind == "shipped" and delayed:
                 return EventKind.DELAYED, "body: delay wording in a shipment email"
             return EventKind(kind), f"subject ({other}): {kind}"
+    if revised(mail, p, statements):
+        return EventKind.SHIPPED, "body: a revised date (a parcel on its way)"
     subject = mail.subject.lower()
     if any(word in subject for word in p.ignore):
         return None, "Amazon email that is not about a shipment (marketing, account or review)"
     return None, "Amazon email with no order, shipment or delivery wording"
+
+
+def revised(mail: Mail, p: Phrases, statements: list[str] | None = None) -> bool:
+    """Whether the email changes the date of a parcel already announced ("arriving early", "delivery date
+    updated"), in its subject or its statements."""
+    lines = [mail.subject.lower(), *(body_statements(mail, p) if statements is None else statements)]
+    return any(phrase in line for line in lines for phrase in p.revised)
 
 
 def _subject_kind(subject: str, p: Phrases) -> str | None:
@@ -113,13 +122,32 @@ def _subject_kind(subject: str, p: Phrases) -> str | None:
     return None
 
 
+def recommendations_at(mail: Mail, lines: list[str], p: Phrases) -> int:
+    """The index of the line that opens the first recommendation block ("Buy it again", "Acheter à nouveau"),
+    len(lines) when none does. Found by structure where the text is the HTML's: a heading, not a link's text
+    (newer templates put the same words in the navigation bar above the order)."""
+    flags = mail.page.link_flags if mail.page is not None and mail.text_from_html else {}
+    seen: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        lower = line.lower()
+        if not lower.startswith(p.stop):
+            continue
+        nth = seen[lower] = seen.get(lower, -1) + 1
+        occurrences = flags.get(lower, ())
+        if nth < len(occurrences) and occurrences[nth]:
+            continue  # a link: a navigation bar, not a heading above products
+        return index
+    return len(lines)
+
+
 def body_statements(mail: Mail, p: Phrases) -> list[str]:
     """The body's lines that can state what the email is about, lowercased: those above the first
     recommendation heading or footer, without the ones carrying a link, among the first 400."""
     found = []
-    for line in _lines(mail.text)[:MAX_STATEMENT_LINES]:
+    lines = _lines(mail.text)[:MAX_STATEMENT_LINES]
+    for line in lines[:recommendations_at(mail, lines, p)]:
         lower = line.lower()
-        if lower.startswith(p.stop) or lower.startswith("©") or any(f in lower for f in p.footer):
+        if lower.startswith("©") or any(f in lower for f in p.footer):
             break
         if not LINK.search(lower):
             found.append(lower)
@@ -154,12 +182,15 @@ def _stated_kind(lines: list[str], p: Phrases, words: int) -> EventKind | None:
 
 
 def order_ids(mail: Mail) -> tuple[str, ...]:
-    """Every order number shown, the visible ones first: contributors and templates differ between parts.
-    Only where Amazon prints them (subject, text, the HTML's text), never inside a link or an attribute."""
+    """Every order number, the printed ones first (subject, text, the HTML's text: contributors and templates
+    differ between parts), then those of Amazon's own order and returns links (refund and pickup emails print
+    none). Never a number inside another link, such as a recommendation's tracking reference."""
     seen: dict[str, None] = {}
-    for source in (mail.subject, mail.text, mail.html):
+    for source in (mail.subject, mail.text, mail.html_text):
         for found in _order_numbers(source):
             seen.setdefault(found, None)
+    if mail.page is not None:
+        seen.update(dict.fromkeys(mail.page.order_links))
     return tuple(seen)
 
 
@@ -222,8 +253,9 @@ class Reader:
         self.notes: list[str] = []
         self._promises: list[tuple[int, Promise]] | None = None
         self._numbered: set[str] | None = None
+        self.recommendations = recommendations_at(mail, self.lines, self.p)  # the first line of the first block
         if self.reference is None:
-            years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html)
+            years = COPYRIGHT_YEAR.findall(mail.text) or COPYRIGHT_YEAR.findall(mail.html_text)
             self.fallback_year = mail.year_hint or (int(years[0]) if years else None)
 
     def _date(self, found: Found) -> date | None:
@@ -360,10 +392,7 @@ class Reader:
 
     def content_lines(self) -> list[str]:
         """The lines above the first recommendation heading: what the email says about this order."""
-        for index, line in enumerate(self.lines):
-            if line.lower().startswith(self.p.stop):
-                return self.lines[:index]
-        return self.lines
+        return self.lines[:self.recommendations]
 
     def item_lines(self, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
         """(line, title) of the ordered items between lines `start` and `end`, from the shapes Amazon uses;
@@ -372,7 +401,7 @@ class Reader:
         sellers = self.p.facts.get("seller", ())
         for index, line in enumerate(self.lines[start:end], start):
             lower = line.lower()
-            if lower.startswith(self.p.stop):
+            if index >= self.recommendations:
                 break
             following = self.lines[index + 1].lower() if index + 1 < len(self.lines) else None
             title = None
@@ -477,6 +506,9 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
         return tuple(found), tuple(notes)
     ids = order_ids(mail)
     notes = [f"kind from {rule}", f"language {language}"]
+    revision = kind in (EventKind.SHIPPED, EventKind.ORDERED) and revised(mail, reader.p)
+    if revision:
+        notes.append("a revised date: it changes a parcel already announced")
     promise = reader.promise() if kind is not EventKind.DELIVERED else None
     if promise is None and kind is EventKind.OUT_FOR_DELIVERY:
         promise = reader.today_promise()
@@ -508,6 +540,7 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
         delivered_on=delivered_on,
         evidence=evidence,
         pattern=pattern,
+        revision=revision,
         **stated,
     )
     return (event,), (*notes, *fact_notes, *reader.notes)
@@ -521,8 +554,8 @@ def _facts(reader: Reader, marketplace: Marketplace, kind: EventKind, titles: li
     text = facts.Text(reader.content_lines() if lines is None else lines)
     notes: list[str] = []
     items = tuple(title for _, title in titles)
-    if not items and reader.mail.html and lines is None:
-        items = facts.image_titles(reader.mail.html, p)
+    if not items and reader.mail.page is not None and lines is None:
+        items = facts.image_titles(reader.mail.page, p)
         if items:
             notes.append("items read from image alt texts")
     if not items and lines is None and kind in ONE_PARCEL:

@@ -24,6 +24,10 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Sequence
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 
 from parsers.marketplaces import marketplace_of
 
@@ -31,22 +35,46 @@ Fields = Sequence[tuple[str, str]]  # (lowercased name, unfolded value), topmost
 
 MAX_HEADER_BYTES = 256 * 1024  # real header blocks are a few KB; the rest of a huge one is not worth reading
 MAX_ARC_INSTANCE = 50  # RFC 8617 §4.2.1: a chain longer than this is invalid
+HEADERS = BytesHeaderParser(policy=compat32)  # what mail-parser's email.message_from_bytes uses
+UNFOLD = re.compile(r"\r?\n(?=[ \t])")  # RFC 5322 §2.2.3: unfolding removes the CRLF before the whitespace
 SMTP_PROTOCOLS = re.compile(r"^(?:e?smtps?a?|lmtps?a?|utf8smtps?a?|utf8lmtps?a?)$", re.I)
 
 
-def header_fields(raw: bytes) -> tuple[tuple[str, str], ...]:
-    """The top-level header fields of a raw message, unfolded, topmost first (the body is never looked at)."""
+def header_fields(source: bytes | Message) -> tuple[tuple[str, str], ...]:
+    """The top-level header fields, unfolded, topmost first, as the mail parser split them: the one header
+    reader. Lines end at CRLF or LF (the standard library's feed parser, which mail-parser runs); never at
+    U+0085, \\x0b, \\x0c or \\x1c-\\x1e as `str.splitlines()` would (0x85 is the second byte of ordinary UTF-8
+    letters: a sender could make one header read as two). The body is never looked at."""
+    message = source if isinstance(source, Message) else HEADERS.parsebytes(source[:MAX_HEADER_BYTES])
+    return tuple((name.strip().lower(), UNFOLD.sub("", str(value)).strip()) for name, value in message.raw_items())
+
+
+def lone_carriage_return(raw: bytes) -> bool:
+    """Whether the header block holds a CR that ends no line (CR without LF). The standard library's parser
+    breaks lines there and mail clients differ: a header that some reader splits in two proves nothing."""
     head = raw[:MAX_HEADER_BYTES]
     end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
-    fields: list[tuple[str, str]] = []
-    for line in head[:end].decode("latin-1").splitlines():
-        if line[:1] in (" ", "\t"):
-            if fields:
-                fields[-1] = (fields[-1][0], fields[-1][1] + " " + line.strip())
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            fields.append((name.strip().lower(), value.strip()))
-    return tuple(fields)
+    return head.count(b"\r", 0, end) != head.count(b"\r\n", 0, end)
+
+
+def author(value: str) -> str:
+    """The From address as a mail client shows it, lowercased; "" when there is not exactly one.
+
+    Inside angle brackets when the header has them: whatever comes before is the display name, even when it
+    looks like an address (`order-update@amazon.co.uk <x@evil.example>` is from evil.example; the standard
+    library's getaddresses() would read two addresses and return the display name's first). Comments and quoted
+    strings are only text."""
+    outside = "".join(text if kind == "text" else " " for kind, text in _lex(value))
+    opened, closed = outside.rfind("<"), outside.rfind(">")
+    if opened >= 0:
+        if outside.count("<") != 1 or closed < opened or outside[closed + 1:].strip(" ,"):
+            return ""
+        address = outside[opened + 1:closed].strip()
+    else:
+        pairs = [a for _, a in getaddresses([value]) if a]
+        address = pairs[0] if len(pairs) == 1 else ""
+    local, at, domain = address.rpartition("@")
+    return address.lower() if at and local and domain and " " not in address else ""
 
 
 # -- RFC 5322 lexing: comments and quoted strings -----------------------------------------------------------
@@ -208,7 +236,10 @@ def _verdict(results: list[list[str]], from_domain: str) -> bool:
             if eq and not name.startswith("\0"):
                 props.setdefault(name.lower(), value.lstrip("\0"))
         if method == "dkim":
-            if _aligned(props.get("header.d") or props.get("header.i", ""), from_domain):
+            # Each identity the receiving server wrote must be Amazon's own (Gmail writes only header.i, others
+            # header.d, some both): one aligned identity beside a foreign one is not an aligned signature.
+            identities = [props[key] for key in ("header.d", "header.i") if key in props]
+            if identities and all(_aligned(identity, from_domain) for identity in identities):
                 return True
         elif _aligned(props.get("header.from", ""), from_domain):
             return True

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from html import unescape
 from itertools import accumulate
 
+from parsers.html import Page
 from parsers.model import DateWindow, Parcel, Price
 from parsers.phrases import Phrases
 
@@ -25,8 +25,6 @@ CURRENCY = r"(?:€|£|\$|¥|￥|R\$|US\$|C\$|A\$|EUR|USD|GBP|CAD|AUD|JPY|BRL|MX
 AMOUNT = r"\d{1,3}(?:[ .,\u00a0\u202f]\d{3}){0,3}(?:[.,]\d{1,2})?|\d{1,7}(?:[.,]\d{1,2})?"
 PRICE = re.compile(rf"{CURRENCY}\s?(?:{AMOUNT})(?!\d)|(?<![\d.,])(?:{AMOUNT})\s?{CURRENCY}")
 TRACKING_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{7,34}(?![\w-])")
-IMG = re.compile(r"<img\b[^<>]{0,3000}>", re.I)
-ALT = re.compile(r"""\balt\s*=\s*(?:"([^"<>]{1,300})"|'([^'<>]{1,300})')""", re.I)
 SENTENCE_END = re.compile(r"\.\s+(?=[A-ZÀ-ÖØ-Þ])|,\s|[。、]")  # "DPD. Your tracking...", not "Sp. z o.o."
 SEPARATORS = re.compile(r"\s+[|·•]\s+|\s+-\s+|\s{3,}|\t|;")
 
@@ -187,32 +185,19 @@ def refund_scope(text: Text, p: Phrases, items: tuple[str, ...]) -> str | None:
     return None
 
 
-@cache
-def _stop_pattern(stops: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not stops:
-        return None
-    return re.compile("|".join(re.escape(s) for s in sorted(stops, key=len, reverse=True)), re.I)
-
-
-def image_titles(html: str, p: Phrases) -> tuple[str, ...]:
+def image_titles(page: Page, p: Phrases) -> tuple[str, ...]:
     """Item titles from product images' alt texts above the first recommendation heading (templates such as
     the French "Livré" one name the items only there). Product images live under Amazon's /images/I/; logos,
-    buttons and delivery photos elsewhere."""
-    if "/images/I/" not in html:
-        return ()
-    lower = html.lower()
-    if len(lower) == len(html):  # positions agree: plain substring search, no case-insensitive regex scan
-        end = min((at for stop in p.stop if (at := lower.find(stop)) >= 0), default=len(html))
-    else:
-        stop = _stop_pattern(p.stop)
-        end = m.start() if stop is not None and (m := stop.search(html)) else len(html)
+    buttons and delivery photos elsewhere. The heading is text that is not a link's: a navigation bar's
+    "Buy it again" above the order is not one."""
+    end = next((index for index, run in enumerate(page.runs)
+                if run.strip().lower().startswith(p.stop) and index not in page.links), len(page.runs))
     found: dict[str, None] = {}
-    for tag in IMG.finditer(html, 0, end):
-        if "/images/I/" not in tag.group() or not (alt := ALT.search(tag.group())):
-            continue
-        title = " ".join(unescape(alt.group(1) or alt.group(2) or "").split())
-        if len(title) > 2:
-            found.setdefault(title, None)
+    for image in page.images:
+        if image.before > end:  # (`before` counts the runs above the image: the heading is run `end`)
+            break
+        if "/images/I/" in image.src and len(image.alt) > 2:
+            found.setdefault(image.alt[:300], None)
         if len(found) == 20:
             break
     return tuple(found)

@@ -45,6 +45,13 @@ def marketplace_of(address_or_domain: str) -> Marketplace | None:
     return None
 
 
+def seller_relayed(address: str) -> bool:
+    """Whether an address is one Amazon relays a seller's message from (…@marketplace.amazon.fr): the message is
+    signed by Amazon, but its words are the seller's."""
+    domain = address.rpartition("@")[2].strip().lower().rstrip(".")
+    return domain.startswith("marketplace.") and marketplace_of(domain) is not None
+
+
 def home_zone(domain: str) -> ZoneInfo:
     found = all_marketplaces().get(domain)
     return found.zone if found else ZoneInfo("UTC")

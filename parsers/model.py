@@ -94,6 +94,7 @@ class Event:
     prices: tuple[Price, ...] = ()  # item prices as printed, in the order of `items` where they pair up
     total: Price | None = None  # the order total (ordered) or the amount refunded (refunded)
     refund_scope: str | None = None  # refunded: "order" (all of it), "items" (the items named), "goodwill"; None
+    revision: bool = False  # it changes the date of a parcel already announced ("arriving early", "date updated")
 
     @property
     def order_id(self) -> str | None:
@@ -110,6 +111,13 @@ class MessageInfo:
     sender: str = ""  # the From address, lowercased
     authenticated: bool | None = None  # aligned Amazon DKIM pass from the trusted receiving server; None: no header
     forwarded: bool = False
+
+    @property
+    def seller_relayed(self) -> bool:
+        """A seller's message that Amazon relayed (…@marketplace.amazon.…): shown, never a fact about a parcel."""
+        from parsers.marketplaces import seller_relayed
+
+        return seller_relayed(self.sender)
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,7 @@ class ParseResult:
             "status": self.status.value,
             "reason": self.reason,
             "authenticated": self.message.authenticated,
+            "seller_relayed": self.message.seller_relayed,
             "events": [event_to_json(e) for e in self.events],
         }
 
@@ -159,6 +168,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
         "prices": [{"item": p.item, "amount": p.amount} for p in event.prices],
         "total": event.total.amount if event.total else None,
         "refund_scope": event.refund_scope,
+        "revision": event.revision,
     }
 
 

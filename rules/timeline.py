@@ -131,6 +131,13 @@ def _main_ids(sightings: list[Sighting]) -> dict[str, str]:
     return alias
 
 
+def _revises(event: Event) -> bool:
+    """An email that changes the date of a parcel already announced ("arriving early", "delivery date updated", a
+    delay): it attaches to that parcel and never makes one."""
+    return event.kind is EventKind.DELAYED or event.revision or (
+        event.kind in ORIGINAL_PROMISE and event.previous_promise is not None)
+
+
 def _item_keys(items: Iterable[str]) -> set[str]:
     return {re.sub(r"\W+", " ", item.casefold()).strip()[:ITEM_KEY_LENGTH] for item in items if item.strip()}
 
@@ -159,7 +166,7 @@ class _Parcel:
         if event.parcel and event.parcel.tracking_id:
             self.tracking.add(event.parcel.tracking_id.upper())
         self.items |= _item_keys(event.items)
-        self.shipped |= event.kind is EventKind.SHIPPED
+        self.shipped |= event.kind is EventKind.SHIPPED and not _revises(event)
         self.arrived |= event.kind is EventKind.DELIVERED or event.kind in MADE_AVAILABLE
 
     def match(self, event: Event) -> str:
@@ -193,12 +200,12 @@ def _choose(event: Event, parcels: list[_Parcel]) -> tuple[_Parcel | None, list[
         candidates = [p for p, v in verdicts if v == NEUTRAL] or candidates
     if len(candidates) == 1:
         return candidates[0], []
-    if event.kind is not EventKind.SHIPPED:
+    if event.kind is not EventKind.SHIPPED or _revises(event):
         # Each parcel arrives once: an arrival or an update names one of those still on their way.
         open_ones = [p for p in candidates if not p.arrived]
         if len(open_ones) == 1:
             return open_ones[0], []
-        if event.kind is EventKind.DELAYED and event.previous_promise is not None:
+        if _revises(event) and event.previous_promise is not None:
             revised = [p for p in open_ones if _expected_end(p) == event.previous_promise.end]
             if len(revised) == 1:
                 return revised[0], []
@@ -247,7 +254,8 @@ class _Order:
             self.new_parcel(sighting)
             return
         chosen, candidates = _choose(event, self.parcels)
-        if event.kind in (EventKind.SHIPPED, EventKind.ORDERED):
+        revision = _revises(event)
+        if event.kind in (EventKind.SHIPPED, EventKind.ORDERED) and not revision:
             # A shipped email is one parcel: the parcel it names (announced again), else the one parcel still
             # waiting to ship (planned by the order confirmation, say), else a new one.
             if chosen is not None and chosen.match(event) == STRONG:
@@ -265,6 +273,8 @@ class _Order:
             chosen.add(sighting)
         elif candidates:
             self.unsettled.append((sighting, candidates))
+        elif revision:  # it names a parcel none of the others is: still one of them, not a new one
+            self.unsettled.append((sighting, [p for p in self.parcels if not p.arrived] or list(self.parcels)))
         else:
             self.new_parcel(sighting)
 
@@ -281,26 +291,17 @@ class _Order:
                     open_ones[0].add(sighting)
                     self.unsettled.remove(entry)
                     progress = True
-        # As many arrivals as parcels they may be about: every one of those parcels arrived, though not which
-        # when. Each takes the earliest day, which can hide lateness but never invents it.
-        arrivals: dict[tuple[int, ...], list[Sighting]] = {}
-        for sighting, candidates in self.unsettled:
-            if sighting.event.kind is EventKind.DELIVERED or sighting.event.kind in MADE_AVAILABLE:
-                arrivals.setdefault(tuple(id(p) for p in candidates), []).append(sighting)
-        for sighting, candidates in list(self.unsettled):
-            found = arrivals.get(tuple(id(p) for p in candidates), [])
-            if len(found) >= len(candidates) > 0:
-                if sighting is found[0]:
-                    for parcel in candidates:
-                        parcel.add(sighting)
-                self.unsettled.remove((sighting, candidates))
+        # Arrivals that could still be about several parcels close none, however many there are: two vague
+        # "delivered" emails for two parcels do not say which came when (a late one would pass for on time).
         for sighting, candidates in self.unsettled:
             for parcel in candidates:
                 parcel.ambiguous.append(sighting)
 
 
 def _orders(sightings: Iterable[Sighting]) -> list[_Order]:
-    ordered = [s for s in sorted(sightings, key=_chronological) if s.event.order_ids]  # else: tied to no order
+    # A seller's message relayed by Amazon is the seller's word, not Amazon's: it states no fact about a parcel.
+    facts = [s for s in sorted(sightings, key=_chronological) if not s.message.seller_relayed]
+    ordered = [s for s in facts if s.event.order_ids]
     alias = _main_ids(ordered)
     orders: dict[str, _Order] = {}
     user_events = []
@@ -317,7 +318,54 @@ def _orders(sightings: Iterable[Sighting]) -> list[_Order]:
         if not order.parcels:
             order.new_parcel()
         order.settle()
+    _eliminate([s for s in facts if not s.event.order_ids], list(orders.values()))
     return [orders[main] for main in sorted(orders)]
+
+
+TIED_BY_ELIMINATION = (*MADE_AVAILABLE, EventKind.DELIVERED, EventKind.OUT_FOR_DELIVERY, EventKind.DELAYED, *CLOSING)
+
+
+def _eliminate(unnamed: list[Sighting], orders: list[_Order]) -> None:
+    """Emails that name no order (a pickup point's, a delivery attempt's, some deliveries and refunds), tied by
+    elimination across the account: the one open parcel they can be about (the same marketplace, shipped before
+    the email, not arrived, no other items or package named). Several candidates: an arrival closes none of them
+    and they wait (`ambiguous`); anything else is left untied. Each tie can leave one candidate for the next."""
+    waiting = [s for s in unnamed if s.event.kind in TIED_BY_ELIMINATION or (
+        _revises(s.event) and s.event.kind is not EventKind.DELAYED)]
+    progress = True
+    while progress and waiting:
+        progress = False
+        for sighting in list(waiting):
+            found = _candidates(sighting, orders)
+            if len(found) == 1:
+                order, parcel = found[0]
+                if sighting.event.kind in CLOSING:
+                    order.closing.append(sighting)
+                else:
+                    parcel.add(sighting)
+                waiting.remove(sighting)
+                progress = True
+    for sighting in waiting:
+        if sighting.event.kind is EventKind.DELIVERED or sighting.event.kind in MADE_AVAILABLE:
+            found = _candidates(sighting, orders)
+            for _, parcel in found if len(found) > 1 else ():
+                parcel.ambiguous.append(sighting)
+
+
+def _candidates(sighting: Sighting, orders: list[_Order]) -> list[tuple[_Order, _Parcel]]:
+    event, sent = sighting.event, _chronological(sighting)[0]
+    found: list[tuple[_Order, _Parcel, str]] = []
+    for order in orders:
+        for parcel in order.parcels:
+            shipped = [s for s in parcel.sightings if s.event.kind is EventKind.SHIPPED and not _revises(s.event)]
+            if parcel.arrived or not shipped or shipped[0].event.marketplace != event.marketplace:
+                continue
+            if _chronological(shipped[0])[0] > sent:
+                continue  # shipped after this email was written
+            if (verdict := parcel.match(event)) in (STRONG, NEUTRAL):
+                found.append((order, parcel, verdict))
+    strong = [(o, p) for o, p, v in found if v == STRONG]
+    return strong if len(strong) == 1 else [(o, p) for o, p, _ in found]
 
 
 # -- one parcel's story ------------------------------------------------------------------------------------
@@ -342,10 +390,11 @@ def _first_promise(statements: list[Sighting]) -> tuple[DateWindow | None, Sight
     """The first promise made: an order confirmation's or a shipped email's, else the one a delay email says
     was made before ("previously expected"), else an out-for-delivery "today" when nothing earlier was said."""
     for s in statements:
-        if s.event.kind in ORIGINAL_PROMISE and s.event.promise is not None:
+        if _revises(s.event):  # a revision's own date is no promise; the one it says was made before is
+            if s.event.previous_promise is not None:
+                return s.event.previous_promise, s
+        elif s.event.kind in ORIGINAL_PROMISE and s.event.promise is not None:
             return s.event.promise, s
-        if s.event.kind is EventKind.DELAYED and s.event.previous_promise is not None:
-            return s.event.previous_promise, s
     for s in statements:
         if s.event.kind is EventKind.OUT_FOR_DELIVERY and s.event.promise is not None:
             return s.event.promise, s
@@ -383,8 +432,8 @@ def _shipment(order: _Order, parcel: _Parcel) -> Shipment:
     for s in statements:
         event = s.event
         window = event.promise if event.kind not in (EventKind.DELIVERED, *MADE_AVAILABLE) else None
-        if s is source and event.kind is not EventKind.DELAYED:
-            continue  # (a delay email that states the earlier promise also states the new date: a revision)
+        if s is source and not _revises(event):
+            continue  # (a revision that states the earlier promise also states the new date: a revision)
         if window is None or promise is None or window == current:
             continue
         current = window

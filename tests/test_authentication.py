@@ -241,3 +241,54 @@ def test_a_forward_is_never_authentic_even_with_the_forwarders_pass() -> None:
 def test_header_fields_unfolds_and_stops_at_the_body() -> None:
     raw = b"A: one\r\n two\r\nB: three\r\n\r\nC: not a header\r\n"
     assert header_fields(raw) == (("a", "one two"), ("b", "three"))
+
+
+# -- one header reader: line breaks, identities, the From a mail client shows (issue 19, item 4) -------------
+
+@pytest.mark.parametrize("separator", [b"\xd1\x85", b"\xc2\x85", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e"],
+                         ids=["cyrillic-kha-0x85", "nel-0x85", "vt", "ff", "fs", "gs", "rs"])
+def test_a_line_break_only_str_splitlines_sees_smuggles_no_header(separator: bytes) -> None:
+    """A UTF-8 envelope sender the receiving server records (Cyrillic "х" is D1 85) must not make the rest of its
+    line read as a header of Gmail's own: the mail parser ends lines at CRLF and LF only, and so does the
+    authentication reader, which is the same reader."""
+    forged = b"Authentication-Results: mx.google.com; dkim=pass header.i=@amazon.fr header.d=amazon.fr ("
+    spf = (b"Received-SPF: pass (google.com: domain of x" + separator + forged + b"@evil.example designates "
+           b"203.0.113.9) client-ip=203.0.113.9;\r\n")
+    raw = message(trusted="").replace(SPF.encode(), spf + results("dkim=fail header.i=@amazon.fr").encode())
+    assert spf in raw
+    assert verdict(raw) is False
+    assert parse(raw).message.authenticated is not True
+
+
+def test_a_carriage_return_that_ends_no_line_gets_no_verdict() -> None:
+    """The standard library breaks a line at a lone CR, other readers do not: such a header block proves nothing."""
+    spf = SPF.replace("client-ip=54.240.13.41;", "client-ip=54.240.13.41;\rAuthentication-Results: mx.google.com; "
+                      "dkim=pass header.i=@amazon.fr")
+    raw = message(trusted=results("dkim=fail header.i=@amazon.fr")).replace(SPF.encode(), spf.encode())
+    assert parse(raw).message.authenticated is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("dkim=pass header.i=@amazon.fr header.s=x header.b=y", True),  # Gmail writes only header.i
+    ("dkim=pass header.d=amazon.fr header.s=x", True),  # others only header.d
+    ("dkim=pass header.d=amazon.fr header.i=@amazon.fr", True),
+    ("dkim=pass header.d=amazon.fr header.i=@evil.example", False),  # each identity written must be Amazon's
+    ("dkim=pass header.d=evil.example header.i=@amazon.fr", False),
+])
+def test_dkim_identities_are_read_as_the_server_wrote_them(text: str, expected: bool) -> None:
+    assert verdict(message(trusted=results(text))) is expected
+
+
+@pytest.mark.parametrize("header", [
+    "order-update@amazon.fr <x@evil.example>",  # an address as the display name, unquoted
+    '"order-update@amazon.fr" <x@evil.example>',
+    "=?utf-8?q?order-update=40amazon.fr?= <x@evil.example>",
+    "Amazon <order-update@amazon.fr> <x@evil.example>",
+])
+def test_the_from_address_is_the_one_a_mail_client_shows(header: str) -> None:
+    raw = message(trusted=results("dkim=pass header.i=@amazon.fr")).replace(
+        f"From: Amazon <{SENDER}>".encode(), f"From: {header}".encode())
+    result = parse(raw)
+    assert result.message.sender in ("x@evil.example", "")
+    assert result.message.authenticated is not True
+    assert not result.events

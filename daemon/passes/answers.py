@@ -116,9 +116,7 @@ def text_of(message: EmailMessage) -> str:
         return ""
     if body.get_content_type() != "text/html":
         return content
-    from parsers.mime import html_to_text  # to be replaced by the parsers' public HTML reader
-
-    return html_to_text(content)
+    return parsers.readable_text(content)
 
 
 def own_words(text: str) -> str:

@@ -55,6 +55,7 @@ def event_to_record(event: Event) -> dict[str, Any]:
         "prices": [vars(p) for p in event.prices],
         "total": vars(event.total) if event.total else None,
         "refund_scope": event.refund_scope,
+        "revision": event.revision,
     }
 
 
@@ -82,6 +83,7 @@ def event_from_record(data: dict[str, Any]) -> Event:
         prices=tuple(Price(**p) for p in data.get("prices", ())),
         total=Price(**data["total"]) if data.get("total") else None,
         refund_scope=data.get("refund_scope"),
+        revision=data.get("revision", False),
     )
 
 

@@ -22,6 +22,7 @@ class Phrases:
     ignore: tuple[str, ...]  # subjects of Amazon mail that is not about a shipment
     promise: tuple[str, ...]  # markers a promised date follows, most specific first
     previous: tuple[str, ...]  # markers of an earlier promise a delay or early arrival revises
+    revised: tuple[str, ...]  # wording of an email that changes an announced parcel's date, lowercase
     guaranteed: tuple[str, ...]
     estimated: tuple[str, ...]
     words: dict[str, list[str]]  # today, tomorrow, by (a deadline), range (connectors), by_time
@@ -61,6 +62,7 @@ def phrases(language: str) -> Phrases:
         tracker=_labels(tracker, data.get("word_boundaries", True)),
         promise=tuple(data["promise"]["markers"]),
         previous=tuple(data["promise"].get("previous", [])),
+        revised=tuple(x.lower() for x in data["promise"].get("revised", [])),
         guaranteed=tuple(x.lower() for x in data["promise"].get("guaranteed", [])),
         estimated=tuple(x.lower() for x in data["promise"].get("estimated", [])),
         words=data["words"],
