@@ -149,5 +149,5 @@ def link_order_ids(href: str, depth: int = 0) -> list[str]:
 
 
 def visible_text(html: str | bytes) -> str:
-    """The text a person sees in `html`, one line per text run."""
-    return read(html).text
+    """The text a person sees in `html`, one line per text run, its white space collapsed as a browser shows it."""
+    return "\n".join(" ".join(run.split()) for run in read(html).runs)

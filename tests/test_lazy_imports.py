@@ -21,6 +21,8 @@ ONE_PATH_ONLY = {
     "rich": "terminal tables (a terminal only)",
     "babel": "CLDR dates (new mail only)",
     "parsers.mime": "MIME reading (new mail only)",
+    "mailparser": "mail-parser, which reads each new message (new mail only)",
+    "bs4": "BeautifulSoup, which reads HTML parts and answers (new mail only)",
     "parsers.amazon": "the phrases and the reading of Amazon's emails (new mail only)",
     "apscheduler": "the scheduler (after READY=1)",
     "holidays": "working days (deciding, after READY=1)",
