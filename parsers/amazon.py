@@ -314,8 +314,30 @@ class Reader:
                           else False if any(e in wording for e in self.p.estimated) else None)
             found.append((index, Promise(window_, clean(evidence), f"{self.p.language}.promise[{marker}]",
                                          guaranteed, previous[0] if previous else None)))
+        if not found:
+            found = self._trailing_promises(previous[0] if previous else None)
         if not found and previous is not None:
             return [(0, Promise(previous[0], previous[1], f"{self.p.language}.previous", None, previous[0]))]
+        return found
+
+    def _trailing_promises(self, previous: DateWindow | None) -> list[tuple[int, Promise]]:
+        """Promises whose date comes just before their marker ("12月3日(木)にお届け予定"), one per line."""
+        found: list[tuple[int, Promise]] = []
+        for index, end, marker in islice(_marker_hits(self.lines, self.p.trailing, self.p.word_boundaries),
+                                         MAX_MARKERS):
+            if found and found[-1][0] == index:
+                continue
+            before = self.lines[index][max(0, end - len(marker) - SEGMENT):end - len(marker)]
+            mentions = self.dates.find(before)
+            if not mentions or len(before.rstrip(" 　:：")) - mentions[-1].end > 1:
+                continue  # the marker does not follow a date
+            for first in mentions[-2:]:  # a range ending at the marker first, then the last date alone
+                window_, _ = self.read_window(before[first.start:])
+                ranged = window_ is not None and window_.start != window_.end
+                if window_ is not None and window_ != previous and (first is mentions[-1] or ranged):
+                    found.append((index, Promise(window_, clean(self.lines[index]),
+                                                 f"{self.p.language}.promise[{marker}]", None, previous)))
+                    break
         return found
 
     def promise(self) -> Promise | None:
@@ -356,7 +378,8 @@ class Reader:
                 continue
             if (any(ph in lower for ph in self.p.body.get("out_for_delivery", ()))
                     or any(m.lower() in lower for m in self.p.promise)
-                    or (subject is not None and line is self.mail.subject and subject.search(line))):
+                    or (subject is not None and line is self.mail.subject and subject.search(line))
+                    or lower.strip(" :.!") == hit.group().lower()):  # "Today" alone: a newer layout's heading
                 return Promise(DateWindow.on(self.reference, latest_time(line[hit.end():hit.end() + 60])),
                                clean(line), f"{self.p.language}.today", None)
         return None

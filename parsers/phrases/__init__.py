@@ -21,6 +21,7 @@ class Phrases:
     body: dict[str, tuple[str, ...]]  # kind -> phrases that reveal it in the body, lowercase
     ignore: tuple[str, ...]  # subjects of Amazon mail that is not about a shipment
     promise: tuple[str, ...]  # markers a promised date follows, most specific first
+    trailing: tuple[str, ...]  # markers a promised date comes just before (Japanese word order)
     previous: tuple[str, ...]  # markers of an earlier promise a delay or early arrival revises
     revised: tuple[str, ...]  # wording of an email that changes an announced parcel's date, lowercase
     guaranteed: tuple[str, ...]
@@ -61,6 +62,7 @@ def phrases(language: str) -> Phrases:
         ignore=tuple(x.lower() for x in ignore),
         tracker=_labels(tracker, data.get("word_boundaries", True)),
         promise=tuple(data["promise"]["markers"]),
+        trailing=tuple(data["promise"].get("trailing", [])),
         previous=tuple(data["promise"].get("previous", [])),
         revised=tuple(x.lower() for x in data["promise"].get("revised", [])),
         guaranteed=tuple(x.lower() for x in data["promise"].get("guaranteed", [])),
