@@ -86,6 +86,13 @@ CASES: dict[str, Callable[[], bytes]] = {
     "forward markers after 1M blank lines": lambda: forwarded_blank_lines(1_000_000),
     "60000 header lines": lambda: HEAD + b"X-Filler: y\r\n" * 60_000 + b"\r\nArriving: today",
     "random bytes, 9 MB": lambda: random.Random(1).randbytes(9_000_000),
+    # Just inside the bounds checked before parsing (parsers.MAX_BYTES, mime.MAX_LINES, MAX_DELIMITER_LINES): the
+    # largest work a single email can still ask of mail-parser and BeautifulSoup.
+    "one 4 MB text line (under the size limit)": lambda: plain("a" * 4_100_000),
+    "99 000 lines 'Arriving:' (under the line limit)": lambda: plain("Arriving: Monday\n" * 99_000),
+    "3 MB base64 HTML of 20000+ tags": lambda: base64_html(2_200_000),
+    "1000 parts (under the delimiter limit)": lambda: many_parts(990),
+    "99 000 lines of <p> (HTML, under the line limit)": lambda: html("<p>Arriving: Monday</p>\n" * 99_000),
 }
 
 
