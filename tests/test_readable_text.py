@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from daemon.passes.answers import excerpt
+import email
+from email import policy
+from email.message import EmailMessage
+
+from daemon.passes.answers import own_words, text_of
 from parsers import readable_text
 
 ANSWER = ("<html><head><title>Service client</title><style>p{margin:0} .x{color:red}</style></head><body>"
@@ -18,6 +22,8 @@ def test_an_html_answer_is_quoted_without_its_title_and_style() -> None:
     raw = ("From: Service client <cs-reply@amazon.fr>\r\nSubject: Re: votre demande\r\nMessage-ID: <a@amazon.fr>\r\n"
            "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
            f"{ANSWER}\r\n").encode()
-    words = excerpt(raw)["text"]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    words = own_words(text_of(message))
     assert words == "Bonjour Alex,\nNous avons bien reçu votre demande."
     assert "margin" not in words and "Service client" not in words
