@@ -181,16 +181,18 @@ def _stated_kind(lines: list[str], p: Phrases, words: int) -> EventKind | None:
     return None
 
 
-def order_ids(mail: Mail) -> tuple[str, ...]:
+def order_ids(mail: Mail, p: Phrases) -> tuple[str, ...]:
     """Every order number, the printed ones first (subject, text, the HTML's text: contributors and templates
-    differ between parts), then those of Amazon's own order and returns links (refund and pickup emails print
-    none). Never a number inside another link, such as a recommendation's tracking reference."""
+    differ between parts), then those of Amazon's own order and returns links above the recommendations (refund
+    and pickup emails print none). Never a number inside another link, such as a recommendation's tracking
+    reference."""
     seen: dict[str, None] = {}
     for source in (mail.subject, mail.text, mail.html_text):
         for found in _order_numbers(source):
             seen.setdefault(found, None)
     if mail.page is not None:
-        seen.update(dict.fromkeys(mail.page.order_links))
+        end = mail.page.recommendations_at(p.stop)
+        seen.update(dict.fromkeys(found for found, before in mail.page.order_links if before <= end))
     return tuple(seen)
 
 
@@ -515,7 +517,7 @@ def _split(reader: Reader, ids: tuple[str, ...]) -> list[Part] | None:
 def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, kind: EventKind,
            rule: str) -> tuple[tuple[Event, ...], tuple[str, ...]]:
     reader = Reader(mail, language, zone, marketplace.month_first)
-    if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail))):
+    if kind in (EventKind.ORDERED, EventKind.SHIPPED) and (parts := _split(reader, order_ids(mail, reader.p))):
         found, notes = [], [f"kind from {rule}", f"{len(parts)} orders or shipments"]
         for part in parts:
             stated, part_notes = _facts(reader, marketplace, kind, reader.item_lines(part.start, part.end),
@@ -527,7 +529,7 @@ def events(mail: Mail, marketplace: Marketplace, language: str, zone: ZoneInfo, 
                                guaranteed=p.guaranteed, shipment=part.shipment, evidence=p.evidence,
                                pattern=p.pattern, **stated))
         return tuple(found), tuple(notes)
-    ids = order_ids(mail)
+    ids = order_ids(mail, reader.p)
     notes = [f"kind from {rule}", f"language {language}"]
     revision = kind in (EventKind.SHIPPED, EventKind.ORDERED) and revised(mail, reader.p)
     if revision:

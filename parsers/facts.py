@@ -190,8 +190,7 @@ def image_titles(page: Page, p: Phrases) -> tuple[str, ...]:
     the French "Livré" one name the items only there). Product images live under Amazon's /images/I/; logos,
     buttons and delivery photos elsewhere. The heading is text that is not a link's: a navigation bar's
     "Buy it again" above the order is not one."""
-    end = next((index for index, run in enumerate(page.runs)
-                if run.strip().lower().startswith(p.stop) and index not in page.links), len(page.runs))
+    end = page.recommendations_at(p.stop)
     found: dict[str, None] = {}
     for image in page.images:
         if image.before > end:  # (`before` counts the runs above the image: the heading is run `end`)

@@ -23,6 +23,10 @@ HIDDEN = frozenset({"title", "style", "script", "template"})  # never shown by a
 HEADINGS = frozenset({"h1", "h2", "h3"})
 ORDER_ID = re.compile(r"\d{3}-\d{7}-\d{7}")
 ORDER_PARAMETERS = frozenset({"orderid", "orderids", "order_id"})  # lowercased: orderId, orderID
+# The pages an order id parameter is Amazon's own reference on: order details, returns, tracking, shipments
+# ("/gp/your-account/order-details", "/spr/returns/prep", "/progress-tracker/package"), not a product or
+# "buy again" page.
+ORDER_PAGES = ("order", "return", "track", "ship")
 MAX_LINKS = 400  # links looked at for order ids: a real email has 50-200
 MAX_IMAGES = 200
 MAX_TAGS = 20_000  # real emails have 1,000-3,000 tags; BeautifulSoup spends some 15 µs on each
@@ -45,12 +49,18 @@ class Page:
     links: frozenset[int]  # indexes of the runs that are a link's text (a navigation bar, a button)
     headings: tuple[str, ...]  # the first three <h1>-<h3> texts
     images: tuple[Image, ...]
-    order_links: tuple[str, ...]  # order ids from Amazon's own links' parameters, in document order
+    order_links: tuple[tuple[str, int], ...]  # (order id, text runs above its link) from Amazon's own links
     json_ld: tuple[str, ...]  # schema.org blocks (<script type="application/ld+json">), not inside a comment
 
     @property
     def text(self) -> str:
         return "\n".join(self.runs)
+
+    def recommendations_at(self, stops: tuple[str, ...]) -> int:
+        """The index of the run that heads the first recommendation block: text starting with one of `stops`
+        that is not a link's (a navigation bar's "Buy it again" is one); len(runs) when there is none."""
+        return next((index for index, run in enumerate(self.runs)
+                     if run.strip().lower().startswith(stops) and index not in self.links), len(self.runs))
 
     @cached_property
     def link_flags(self) -> dict[str, tuple[bool, ...]]:
@@ -88,7 +98,7 @@ def read(html: str | bytes) -> Page:
     links: set[int] = set()
     headings: list[str] = []
     images: list[Image] = []
-    orders: dict[str, None] = {}
+    orders: dict[str, int] = {}
     json_ld: list[str] = []
     link_count = headings_tried = 0
     # Depth-first, with an explicit stack (no recursion limit on hostile nesting); a stack entry is a node,
@@ -120,19 +130,22 @@ def read(html: str | bytes) -> Page:
             href = str(node.get("href") or "")
             # Substring first: most links (images, recommendations, help) carry no order parameter at all.
             if link_count <= MAX_LINKS and "orderid" in href.lower():
-                orders.update(dict.fromkeys(link_order_ids(href)))
+                for found in link_order_ids(href):
+                    orders.setdefault(found, len(runs))
         elif name in HEADINGS and len(headings) < 3 and headings_tried < MAX_HEADINGS_TRIED:
             headings_tried += 1
             if heading := " ".join(node.get_text(" ")[:2000].split()):
                 headings.append(heading[:300])
         stack.extend((child, in_link, shown) for child in reversed(node.contents))
-    return Page(tuple(runs), frozenset(links), tuple(headings), tuple(images), tuple(orders), tuple(json_ld))
+    return Page(tuple(runs), frozenset(links), tuple(headings), tuple(images), tuple(orders.items()),
+                tuple(json_ld))
 
 
 def link_order_ids(href: str, depth: int = 0) -> list[str]:
-    """The order ids an Amazon link carries as a parameter (`order-details?orderID=…`, `returns/prep?…&orderId=…`),
-    also inside the redirect links Amazon wraps them in. A path or a `ref` (`…/ref=pd_…%2F143-…`: a
-    recommendation's tracking reference) never gives one, nor a link to another site."""
+    """The order ids an Amazon link carries as a parameter of an order, returns or tracking page
+    (`order-details?orderID=…`, `returns/prep?…&orderId=…`), also inside the redirect links Amazon wraps them in.
+    A path or a `ref` (`…/ref=pd_…%2F143-…`: a recommendation's tracking reference) never gives one, nor a
+    product page, nor a link to another site."""
     try:
         parts = urlsplit(href.strip())
     except ValueError:
@@ -140,8 +153,9 @@ def link_order_ids(href: str, depth: int = 0) -> list[str]:
     if parts.scheme not in ("http", "https") or marketplace_of(parts.hostname or "") is None:
         return []
     found = []
+    own_page = any(page in parts.path.lower() for page in ORDER_PAGES)
     for key, value in parse_qsl(parts.query):
-        if key.lower() in ORDER_PARAMETERS:
+        if key.lower() in ORDER_PARAMETERS and own_page:
             found += [v for v in value.split(",") if ORDER_ID.fullmatch(v.strip())]
         elif depth < MAX_NESTED_URL and value.startswith(("http://", "https://")):
             found += link_order_ids(value, depth + 1)
