@@ -103,3 +103,12 @@ def test_one_day_is_one_day_and_no_claim_is_not_no_broken_promise(capsys: pytest
     show_claims([])
     said = capsys.readouterr().out
     assert "No claims yet" in said and "broken promise" not in said  # a parcel may well be overdue meanwhile
+
+
+def test_the_evidence_says_its_emails_times_in_the_users_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from daemon.output.present import evidence_lines
+
+    evidence = {"promise": {"end": "2026-11-17", "email": {"subject": "Ordered", "date": "2026-11-14T10:15:00+00:00"}}}
+    assert evidence_lines(evidence, ZoneInfo("Europe/Paris"))[1] == ("", "in the email “Ordered” of 14 Nov 2026 11:15")

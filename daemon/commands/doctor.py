@@ -175,7 +175,7 @@ class Doctor:
         try:
             access_token(oauth2)
         except OAuthError as exc:
-            self.report("FAIL", "oauth2", str(exc))
+            self.report("FAIL", "oauth2", str(exc) + credentials_hint(oauth2.token_file))
             return False
         self.report("ok", "oauth2", f"refresh token in {resolve_file(oauth2.token_file)} accepted by Google")
         return True

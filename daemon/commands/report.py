@@ -296,7 +296,7 @@ svg.timeline { width: 100%; height: auto; max-height: 9rem; display: block; }
 .revision { fill: #fff; stroke: var(--late); stroke-width: 1.5; } .lateness { stroke-width: 3; stroke-dasharray: 4 3; }
 .attempt { fill: #fff; stroke: var(--late); stroke-width: 2.5; } .flag { fill: #0969da; stroke: #0969da; }
 .flag.granted { fill: var(--on_time); stroke: var(--on_time); } .flag.refused { fill: var(--overdue);
-  stroke: var(--overdue); } .flag.dropped { fill: #fff; stroke: #8c959f; stroke-width: 1.5; stroke-dasharray: 2 1.5; }
+  stroke: var(--overdue); } .flag.dropped { fill: #fff; stroke: #57606a; stroke-width: 1.8; stroke-dasharray: 2.5 1.5; }
 .ticklabel { font: 9px sans-serif; fill: #8c959f; }
 .total.unverified b { color: var(--overdue); }
 .missing { font: bold 15px sans-serif; text-anchor: middle; }

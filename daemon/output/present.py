@@ -194,7 +194,7 @@ def show_claims(claims: Sequence[Claim]) -> None:
     console.print(table)
 
 
-def _cited_words(email: Any) -> str:
+def _cited_words(email: Any, zone: tzinfo | None = None) -> str:
     """An email the evidence cites: its subject and date, and the sentence that says it."""
     if not isinstance(email, dict):
         return str(email) if email else ""
@@ -204,28 +204,33 @@ def _cited_words(email: Any) -> str:
     sent = email.get("date")
     subject = email.get("subject")
     if subject or sent:
-        when = f" of {_day_words(sent)}" if sent else ""
+        when = f" of {_day_words(sent, zone)}" if sent else ""
         parts.append(f"in the email “{subject or '(no subject)'}”{when}")
     if email.get("authenticated") is False:
         parts.append("(not authenticated)")
     return " ".join(parts)
 
 
-def _day_words(text: str | None) -> str:
+def _day_words(text: str | None, zone: tzinfo | None = None) -> str:
+    """A stored day, or a moment shown in `zone` (the user's) when given."""
     if not text:
         return ""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return text
-    return moment.strftime("%d %b %Y %H:%M") if len(text) > 10 else moment.strftime("%d %b %Y")
+    if len(text) <= 10:
+        return moment.strftime("%d %b %Y")
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.strftime("%d %b %Y %H:%M")
 
 
 def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
-def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+def evidence_lines(evidence: dict[str, Any], zone: tzinfo | None = None) -> list[tuple[str, str]]:
     """The stored evidence in words, as (label, text) lines. Read defensively: older claims have fewer keys."""
     lines: list[tuple[str, str]] = []
     promise = evidence.get("promise") or {}
@@ -239,14 +244,14 @@ def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
                    else "the email did not say guaranteed or estimated")
         lines.append(("Promised", f"{when} ({wording})"))
         if promise.get("email"):
-            lines.append(("", _cited_words(promise["email"])))
+            lines.append(("", _cited_words(promise["email"], zone)))
     for revision in evidence.get("revisions") or []:
-        lines.append(("Revised", _cited_words(revision)))
+        lines.append(("Revised", _cited_words(revision, zone)))
     delivery = evidence.get("delivery")
     if evidence.get("delivered_on"):
         lines.append(("Delivered", _day_words(evidence["delivered_on"])))
         if isinstance(delivery, dict):
-            lines.append(("", _cited_words(delivery)))
+            lines.append(("", _cited_words(delivery, zone)))
     elif delivery:
         lines.append(("Delivered", "no delivery email " + (f"by the deadline, {_day_words(evidence['deadline'])}"
                                                            if evidence.get("deadline") else "by the deadline")))
@@ -270,7 +275,7 @@ def show_claim(claim: Claim, history: Sequence[tuple[datetime, str, str]], zone:
     status = claim.status + (f", held: {claim.held}" if claim.held else "")
     if claim.outcome:
         status += f" · outcome {claim.outcome}" + (f" ({claim.outcome_note})" if claim.outcome_note else "")
-    evidence = evidence_lines(claim.evidence)
+    evidence = evidence_lines(claim.evidence, zone)
     width = max([len(label) for label, _ in evidence] + [8])
     if not on_terminal():
         rule = "─" * 72
