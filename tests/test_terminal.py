@@ -109,3 +109,26 @@ def test_sync_says_what_it_did_in_sentences(dovecot: Dovecot, imap_account: Acco
     assert "Drafted a 'goodwill request' for Lampe de bureau LED orientable (order 171-5302846-9915233)" in text
     assert "Left a note in your INBOX" in text
     assert "sync_done" not in text  # the log line is for the journal, not for the person at the terminal
+
+
+def test_run_in_the_foreground_says_its_passes_in_sentences(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    setup.deliver_samples(dovecot, imap_account)
+    config = setup.write_config(tmp_path, imap_account, log={"format": "auto"})
+    session = f"lateclaim-run-{uuid.uuid4().hex[:8]}"
+    tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), "env", "-u", "NO_COLOR",
+         "TERM=xterm-256color", "bash", "--norc", "--noprofile")
+    try:
+        tmux("send-keys", "-t", session, f"cd {Path(__file__).parents[1]} && {sys.executable} -m daemon.cli run "
+             f"--config {config}", "Enter")
+
+        def screen() -> str:
+            return tmux("capture-pane", "-t", session, "-p", "-J", "-S", "-")
+
+        setup.wait_for(lambda: "it is in Drafts." in screen(), 60, "the first pass told in sentences")
+        tmux("send-keys", "-t", session, "C-c", "")
+        text = " ".join(line.strip() for line in screen().splitlines())
+        assert "Read 9 new emails." in text and "Drafted a 'where is my parcel?' for Wireless Over-Ear" in text
+    finally:
+        tmux("kill-session", "-t", session)
