@@ -79,12 +79,13 @@ class MailboxError(ResourceError):
     """The mailbox cannot be used; the message says which server and what failed, never the password.
 
     `code` is the server's response code when it gave one ("AUTHENTICATIONFAILED", "ALERT", "OVERQUOTA"...),
-    and `server_says` its own words, shown to the user as they are."""
+    `server_says` its own words, shown to the user as they are, and `lost` whether the connection was gone."""
 
-    def __init__(self, message: str, code: str = "", server_says: str = "") -> None:
+    def __init__(self, message: str, code: str = "", server_says: str = "", lost: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.server_says = server_says
+        self.lost = lost  # the connection itself was gone (closed by the server, a dead socket)
 
     @property
     def refused_for_long(self) -> bool:

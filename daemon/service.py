@@ -97,8 +97,20 @@ class Service:
     def sync_once(self) -> None:
         """One pass; errors propagate (the first one, before READY=1, ends the start)."""
         with self.lock:
+            reused = self.mailbox is not None
             try:
                 result = sync_with(self._connection(), self.config, clock.now(), self.stop, self._reading)
+            except MailboxError as exc:
+                self._drop_connection()
+                if not (reused and exc.lost):
+                    raise
+                # The server ended the kept session (Gmail does after about an hour): a new one, once, silently.
+                log.info("reconnecting", reason=str(exc))
+                try:
+                    result = sync_with(self._connection(), self.config, clock.now(), self.stop, self._reading)
+                except BaseException:
+                    self._drop_connection()
+                    raise
             except BaseException:
                 self._drop_connection()
                 raise

@@ -9,6 +9,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.config import load
+from tests import lateclaim_setup as setup
+from tests.servers.dovecot import Account
 
 
 def doctor(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str, str]:
@@ -90,3 +92,16 @@ def test_a_relative_credential_outside_the_service_is_explained(
     assert status == 1
     [line] = [line for line in out.splitlines() if "mailbox password" in line]
     assert "cannot read imap" in line and "$CREDENTIALS_DIRECTORY" in line and "LoadCredential=" in line
+
+
+def test_doctor_warns_when_all_mail_is_hidden_and_only_inbox_would_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], imap_account: Account, all_mail_account: Account
+) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "shown").mkdir()
+    hidden = setup.write_config(tmp_path / "hidden", imap_account, mailbox={"folders": []})  # no \All folder
+    _, out, _ = doctor(capsys, hidden)
+    assert "only INBOX is read" in out and 'tick "Show in IMAP" for All Mail' in out
+    shown = setup.write_config(tmp_path / "shown", all_mail_account, mailbox={"folders": []})
+    _, out, _ = doctor(capsys, shown)
+    assert "will read Virtual/All" in out and "only INBOX" not in out

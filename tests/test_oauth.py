@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, MailboxError
+from daemon.mail.imap import ImapMailbox, ImapSettings
 from daemon.mail.oauth import write_token_file
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
@@ -92,3 +93,16 @@ def test_smtp_signs_in_with_the_same_oauth2_token(
     done = setup.lateclaim("sync", "--once", "--config", str(config), "--as-of", "2026-11-24T12:00")
     assert done.returncode == 0, done.stderr
     assert len(smtp_server.messages) == 2
+
+
+def test_a_refused_xoauth2_token_answers_the_error_challenge_and_keeps_the_servers_words(
+    imap_account: Account, fake_google: FakeGoogle
+) -> None:
+    settings = ImapSettings("127.0.0.1", imap_account.tls_port, "tls", imap_account.username, "",
+                            ca_file=imap_account.ca_file, oauth2_token=lambda: "a-token-google-never-gave")
+    with pytest.raises(MailboxError) as refused:
+        ImapMailbox(settings).__enter__()
+    # The error challenge (base64 JSON) was answered with an empty line, so the server ended the exchange with
+    # its own NO; both are in the message the user reads.
+    assert refused.value.code == "AUTHENTICATIONFAILED"
+    assert '"status":"401"' in str(refused.value) and "a-token-google-never-gave" not in str(refused.value)

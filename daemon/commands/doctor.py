@@ -187,7 +187,12 @@ class Doctor:
             with ImapMailbox(imap_settings(self.config)) as mailbox:
                 self.report("ok", "imap", f"connected and logged in ({where})")
                 folders = mailbox.folders_to_read()
-                self.report("ok", "folders", "will read " + ", ".join(folders))
+                if not box.folders and mailbox.all_mail_folder() is None:
+                    self.report("warn", "folders", "no All Mail (\\All) folder is shown over IMAP, so only INBOX is "
+                                "read and mail your filters archive is missed: on Gmail, tick \"Show in IMAP\" for "
+                                "All Mail (Settings, Labels); elsewhere, list the folders in mailbox.folders")
+                else:
+                    self.report("ok", "folders", "will read " + ", ".join(folders))
                 if self.config.claims.mode == "draft":
                     self.report("ok", "drafts", f"claims will be drafted in {mailbox.drafts_folder()}")
                 sent = mailbox.sent_folder()

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import ALL, DRAFTS, SENT
 
 from daemon import __version__
@@ -135,6 +135,30 @@ class Placed:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+def xoauth2_login(client: IMAPClient, user: str, token: str, said: list[str]) -> None:
+    """SASL XOAUTH2 as Google documents it: the initial response carries the token; when the server refuses it,
+    it sends an error challenge (base64 JSON: status, schemes, scope) that the client answers with an empty
+    line, and only then does the command fail (imapclient's oauth2_login() sends the token again instead). The
+    error challenge's words go into `said`, for the message the user reads; the refusal raises LoginError."""
+    sent = False
+
+    def respond(challenge: bytes) -> bytes:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+        text = challenge.decode("utf-8", "replace")
+        said.append(" ".join("".join(c if c.isprintable() else " " for c in text).split())[:300])
+        return b""
+
+    try:
+        client.sasl_login("XOAUTH2", respond)
+    except LoginError:
+        raise
+    except IMAPClientError as exc:
+        raise LoginError(str(exc)) from exc
+
+
 def close(client: IMAPClient) -> None:
     """Drop a connection that is failing anyway: its own error is the one worth reporting."""
     with contextlib.suppress(OSError, IMAPClientError):
@@ -167,6 +191,7 @@ class ImapMailbox:
                                 ssl_context=self._context() if s.security == "tls" else None, timeout=s.timeout)
         except (OSError, IMAPClientError) as exc:  # ssl.SSLError (a bad certificate) is an OSError
             raise MailboxError(f"IMAP {self.where}: cannot connect: {exc}") from None
+        challenge: list[str] = []  # what an XOAUTH2 refusal's error challenge said
         if s.security == "starttls":
             try:
                 client.starttls(self._context())
@@ -175,12 +200,12 @@ class ImapMailbox:
                 raise MailboxError(f"IMAP {self.where}: STARTTLS failed: {exc}") from None
         try:
             if s.oauth2_token is not None:
-                client.oauth2_login(s.username, s.oauth2_token())
+                xoauth2_login(client, s.username, s.oauth2_token(), challenge)
             else:
                 client.login(s.username, s.password)
         except LoginError as exc:
             close(client)
-            raise self._refused(exc) from None
+            raise self._refused(exc, challenge) from None
         except (OSError, IMAPClientError) as exc:
             close(client)
             code, words = server_words(exc)
@@ -189,11 +214,14 @@ class ImapMailbox:
         self._client = client
         return self
 
-    def _refused(self, exc: LoginError) -> MailboxError:
+    def _refused(self, exc: LoginError, challenge: list[str]) -> MailboxError:
         """A refused login, in the server's own words: a wrong password is said as such, anything else (Gmail's
-        [ALERT] Too many simultaneous connections, [OVERQUOTA], "log in via your web browser") is quoted."""
+        [ALERT] Too many simultaneous connections, [OVERQUOTA], "log in via your web browser") is quoted; for
+        XOAUTH2, with what the server's error challenge said ({"status":"401",...})."""
         s = self.settings
         code, words = server_words(exc)
+        if challenge:
+            words = f"{words} ({' '.join(challenge)})" if words else " ".join(challenge)
         what = "the OAuth2 token" if s.oauth2_token is not None else "the password"
         limit = MailboxError("", code, words).refused_for_long
         if not limit and code in ("AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", ""):
@@ -237,7 +265,8 @@ class ImapMailbox:
             return call(*args, **kwargs)
         except (OSError, IMAPClientError) as exc:
             code, words = server_words(exc)
-            raise MailboxError(f"IMAP {self.where}: {what} failed: {words or exc}", code, words) from None
+            lost = isinstance(exc, (OSError, IMAPClientAbortError))
+            raise MailboxError(f"IMAP {self.where}: {what} failed: {words or exc}", code, words, lost) from None
 
     # -- folders --------------------------------------------------------------------------------------
 
@@ -261,6 +290,10 @@ class ImapMailbox:
         if self.settings.folders:
             return list(self.settings.folders)
         return [self._special_folder(ALL) or "INBOX"]
+
+    def all_mail_folder(self) -> str | None:
+        """The \\All folder (Gmail's All Mail), or None when the server shows none (or Gmail's user hid it)."""
+        return self._special_folder(ALL)
 
     def drafts_folder(self) -> str:
         folder = self._special_folder(DRAFTS)

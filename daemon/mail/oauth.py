@@ -96,7 +96,8 @@ def run_installed_app_flow(config: OAuth2Config, port: int, open_browser: bool) 
         raise OAuthError("mailbox.oauth2.client_secrets_file: expected the OAuth client JSON from Google Cloud")
     flow = InstalledAppFlow.from_client_config(read_client_secrets(config.client_secrets_file), scopes=SCOPES)
     try:
-        credentials = flow.run_local_server(port=port, open_browser=open_browser,
+        # prompt=consent: signing in again must yield a new refresh token; without it Google may return none.
+        credentials = flow.run_local_server(port=port, open_browser=open_browser, prompt="consent",
                                             authorization_prompt_message="Open this address in a browser: {url}")
     except OSError as exc:
         raise OAuthError(f"cannot wait for Google's answer on localhost:{port}: {exc.strerror or exc} "
