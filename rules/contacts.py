@@ -119,10 +119,11 @@ def guidance(s: Situation) -> list[str]:
 
 
 def draft_note(s: Situation) -> str:
-    """The block a draft starts with: a note to the user, then the cut line. It never names the tool, so that,
-    pasted or sent by mistake, it shows only the user's own note."""
+    """The block a draft starts with: a note to the user (where to paste the letter; how to record one sent by
+    chat or by post: send the draft to oneself), then the cut line. It never names the tool, so that, pasted or
+    sent by mistake, it shows only the user's own note."""
     text = _text(s.language)
-    return "\n\n".join([text["head"], *guidance(s), text["cut"]]) + "\n\n"
+    return "\n\n".join([text["head"], *guidance(s), text["recorded"], text["cut"]]) + "\n\n"
 
 
 def phrase(language: str, key: str, country: str = "", **values: str) -> str:

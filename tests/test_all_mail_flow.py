@@ -24,7 +24,7 @@ from tests.test_living_timelines import Life, days
 from tests.timeline_mail import FR, amazon_mail
 
 DRAFTS, SENT, ALL = "[Gmail]/Drafts", "[Gmail]/Sent Mail", "Virtual/All"
-AT_ONCE, NEXT_DAY = "402-1111111-1111111", "402-2222222-2222222"
+AT_ONCE, NEXT_DAY, CHAT, DELETED = (f"402-{n}{n}{n}{n}{n}{n}{n}-{n}{n}{n}{n}{n}{n}{n}" for n in range(1, 5))
 PARIS = ZoneInfo("Europe/Paris")
 
 pytestmark = pytest.mark.timeout(600)  # three weeks lived a day at a time
@@ -34,6 +34,22 @@ def moment(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=PARIS)
 
 
+def expunge(dovecot: Dovecot, user: str, message_id: str) -> None:
+    dovecot.doveadm("expunge", "-u", user, "mailbox", DRAFTS, "header", "Message-ID", message_id)
+
+
+def sent_to_myself(draft: EmailMessage, user: str, day: date) -> bytes:
+    """What the draft's note asks after pasting a letter into Amazon's chat: send the draft to yourself. Gmail
+    files the copy in Sent with a Message-ID of its own."""
+    copy = email.message_from_bytes(draft.as_bytes(), policy=policy.SMTP)
+    for name in ("To", "Message-ID", "Date"):
+        del copy[name]
+    copy["To"] = f"{user}@example.com"
+    copy["Message-ID"] = f"<chat-{day:%m%d}-{abs(hash(draft['Message-ID'])) % 10**6}@mail.gmail.com>"
+    copy["Date"] = email.utils.format_datetime(moment(day, 13))
+    return copy.as_bytes()
+
+
 def test_with_all_mail_holding_drafts_and_sent_our_own_letters_never_answer_a_claim(
     dovecot: Dovecot, all_mail_account: Account, tmp_path: Path
 ) -> None:
@@ -41,21 +57,39 @@ def test_with_all_mail_holding_drafts_and_sent_our_own_letters_never_answer_a_cl
     life.config = str(setup.write_config(tmp_path, all_mail_account, mailbox={"folders": []},
                                          rules={"timezone": "Europe/Paris"},
                                          claims={"from": f"Camille <{all_mail_account.username}@example.com>"}))
-    for order in (AT_ONCE, NEXT_DAY):  # two parcels that never come
+    for order in (AT_ONCE, NEXT_DAY, CHAT, DELETED):  # parcels that never come
         dovecot.deliver(life.user, amazon_mail(FR, "shipped", order, moment(date(2026, 11, 16), 8),
                                                ("Tapis de salon",), date(2026, 11, 17)))
     seen: dict[str, date] = {}  # draft Message-ID -> the day the user first saw it
     for day in days(date(2026, 11, 18), date(2026, 12, 10)):
         life.sync(day)
         for draft in life.drafts():
-            message_id = str(draft["Message-ID"])
+            message_id, content = str(draft["Message-ID"]), draft.get_content()
             seen.setdefault(message_id, day)
-            if AT_ONCE in draft.get_content() or day > seen[message_id]:  # sent at once, or the next day
-                life.send_draft(str(draft["Subject"]))
+            if DELETED in content:  # deleted, and nothing said
+                expunge(dovecot, life.user, message_id)
+            elif CHAT in content:  # pasted into Amazon's chat, then sent to myself as the note says
+                assert "Envoyez ensuite ce brouillon à vous-même" in content  # the note says what to do
+                copy = sent_to_myself(draft, life.user, day)
+                dovecot.deliver(life.user, copy, SENT)
+                dovecot.deliver(life.user, copy)  # and, sent to myself, it arrives in my INBOX too
+                expunge(dovecot, life.user, message_id)
+            elif AT_ONCE in content or day > seen[message_id]:  # sent at once, or the next day
+                dovecot.deliver(life.user, draft.as_bytes(), SENT)
+                expunge(dovecot, life.user, message_id)
         statuses = {c["status"] for c in life.claims()}
         assert "answered" not in statuses, (day, life.claims())
-    steps = sorted((c["status"], c["step"]) for c in life.claims() if c["status"] != "withdrawn")
-    assert [s for s, _ in steps] == ["sent"] * len(steps) and max(step for _, step in steps) >= 2, steps
+    claims = [c for c in life.claims() if c["status"] != "withdrawn"]
+    deleted = [c for c in claims if c["order_id"] == DELETED]
+    assert [c["status"] for c in deleted] == ["discarded"]  # never silently: its history says so
+    vanished = life.run("claims", "show", str(deleted[0]["id"]))
+    assert "vanished" in vanished and f"claims mark-sent {deleted[0]['id']}" in vanished
+    steps = sorted((c["status"], c["step"]) for c in claims if c["order_id"] != DELETED)
+    assert [s for s, _ in steps] == ["sent"] * len(steps), steps
+    for order in (AT_ONCE, NEXT_DAY, CHAT):  # each ladder went on past its first letter
+        assert max(c["step"] for c in claims if c["order_id"] == order) >= 2, (order, claims)
+    chat_1 = next(c for c in claims if c["order_id"] == CHAT and c["step"] == 1)
+    assert "sent by chat or post" in life.run("claims", "show", str(chat_1["id"]))
     sent = dovecot.messages(life.user, SENT)
     letters = [email.message_from_bytes(raw, policy=policy.default) for raw in sent]
     assert len(letters) == len(steps)

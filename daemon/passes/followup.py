@@ -27,7 +27,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
-from email.utils import parseaddr, parsedate_to_datetime
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 import structlog
 
@@ -37,7 +38,6 @@ from daemon.errors import MailboxError
 from daemon.mail.imap import Described, FolderState, ImapMailbox, readable_text
 from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
-from daemon.passes.sync import own_addresses
 from daemon.passes.thread import checked_id
 from daemon.state.store import Claim, Store
 
@@ -45,6 +45,7 @@ log = structlog.get_logger("lateclaim.followup")
 
 DISCARD_AFTER = timedelta(days=3)  # a draft gone from Drafts and not in Sent this long was deleted, not sent
 LOOK_BACK = timedelta(days=60)  # how long an uncertain or discarded claim is still looked for in Sent
+VANISHED = "vanished"  # how the history entry of a draft gone without a Sent copy starts (read by the notices)
 
 
 def _bare(message_id: str) -> str:
@@ -70,6 +71,11 @@ class Copy:
     message_id: str
     date: datetime | None
     how: str  # which signal found it
+    to: frozenset[str] = frozenset()  # the addresses it was sent to
+
+
+def _recipients(message: Message) -> frozenset[str]:
+    return frozenset(address.lower() for _, address in getaddresses([str(v) for v in message.get_all("To", [])]))
 
 
 def _normal_subject(subject: str) -> str:
@@ -95,7 +101,8 @@ def _match(claims: list[Claim], found: dict[int, bytes]) -> dict[int, Copy]:
                 how = f"its reference {claim_reference(claim)}"
             else:
                 continue
-            copies[claim.id] = Copy(uid, message_id or _bare(claim.message_id), _date(message.get("Date")), how)
+            copies[claim.id] = Copy(uid, message_id or _bare(claim.message_id), _date(message.get("Date")), how,
+                                    _recipients(message))
     return copies
 
 
@@ -110,7 +117,7 @@ def _in_thread(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[i
             message = email.message_from_bytes(raw, policy=policy.default)
             if _normal_subject(str(message.get("Subject", ""))) == _normal_subject(claim.subject):
                 copies[claim.id] = Copy(uid, _bare(str(message.get("Message-ID", ""))) or _bare(claim.message_id),
-                                        _date(message.get("Date")), "the draft's Gmail thread")
+                                        _date(message.get("Date")), "the draft's Gmail thread", _recipients(message))
                 break
     return copies
 
@@ -155,7 +162,15 @@ def _left_at(store: Store, claim: Claim, copy: Copy, now: datetime) -> datetime:
     return min(copy.date, now)
 
 
-def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[int]:
+def _how_it_left(copy: Copy, own: frozenset[str]) -> str:
+    """The history note of a claim found sent. A copy the user sent to themselves is the draft's way of saying
+    "I sent it by chat or by post" (its note asks for just that, from any mail app)."""
+    if copy.to and own and copy.to <= own:
+        return f"sent by chat or post (a copy sent to yourself, found by {copy.how})"
+    return f"found by {copy.how}"
+
+
+def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime, own: frozenset[str]) -> list[int]:
     changed: list[int] = []
     sent_folder = mailbox.sent_folder()
     recent = now - LOOK_BACK
@@ -168,7 +183,7 @@ def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[in
             continue
         store.update_claim(claim.id, now, status="sent", delivery="done", sent_at=_left_at(store, claim, copy, now),
                            sent_message_id=copy.message_id, missing_since="clear",
-                           note=f"found in {sent_folder} by {copy.how}")
+                           note=f"{_how_it_left(copy, own)} in {sent_folder}")
         changed.append(claim.id)
     drafted = [c for c in looking if c.status == "drafted" and c.id not in copies]
     if not drafted or sent_folder is None:
@@ -186,9 +201,13 @@ def _follow_drafts(store: Store, mailbox: ImapMailbox, now: datetime) -> list[in
             store.update_claim(claim.id, now, missing_since=now,
                                note="no longer in Drafts, and not in Sent (yet)")
         elif now - claim.missing_since >= DISCARD_AFTER:
+            # Reported, never silent: the ladder waits for the user's word (the notices read this entry).
+            what_to_do = (f"if you sent it another way (chat, contact form, post), run `lateclaim claims mark-sent "
+                          f"{claim.id} --on DATE` and the ladder goes on")
             store.update_claim(claim.id, now, status="discarded",
-                               note=f"gone from Drafts since {claim.missing_since:%Y-%m-%d} and never found in Sent: "
-                               "deleted, not sent (`lateclaim claims mark-sent ID` if you sent it another way)")
+                               note=f"{VANISHED}: gone from Drafts since {claim.missing_since:%Y-%m-%d} and never "
+                               f"found in Sent; {what_to_do}")
+            log.warning("draft_vanished", claim=claim.id, order_id=claim.order_id, what_to_do=what_to_do)
             changed.append(claim.id)
     return changed
 
@@ -205,7 +224,7 @@ class Listening:
 
     def __init__(self, mailbox: ImapMailbox, store: Store, config: Config, now: datetime) -> None:
         self.mailbox, self.store, self.now, self.config = mailbox, store, now, config
-        self.own = frozenset(own_addresses(config))
+        self.own = own_addresses(config)
         self.recipients = frozenset(a for a in recipient_addresses(config) if a not in self.own)
         self.heard: list[Heard] = []
         self.answered: list[int] = []
@@ -247,6 +266,12 @@ class Listening:
         return {f for f in folders if f}
 
 
+def own_addresses(config: Config) -> frozenset[str]:
+    """The user's own addresses, as addresses ("Jane <jane@x.org>" is jane@x.org): the account's, and the From
+    of every letter. Mail from them is the user's, never an answer."""
+    return frozenset(parseaddr(a)[1].lower() for a in (config.mailbox.username, config.claims.sender) if "@" in a)
+
+
 def recipient_addresses(config: Config) -> list[str]:
     """The addresses the letters are written to: their replies are answers too."""
     return sorted({parseaddr(a)[1].lower() for a in [config.claims.to] if "@" in a})
@@ -286,7 +311,7 @@ def settle(store: Store, mailbox: ImapMailbox, heard: Sequence[Heard], now: date
 
 
 def follow_up(store: Store, mailbox: ImapMailbox, now: datetime, listening: Listening | None = None) -> list[int]:
-    changed = _follow_drafts(store, mailbox, now)
+    changed = _follow_drafts(store, mailbox, now, listening.own if listening is not None else frozenset())
     if listening is not None:  # answers to letters this pass found sent, and those recorded while reading
         changed += listening.answered + settle(store, mailbox, listening.heard, now)
     if changed:
