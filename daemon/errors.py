@@ -114,6 +114,10 @@ class StoreError(ResourceError):
     """The state file cannot be opened, migrated or written."""
 
 
+class StateBusy(StoreError):
+    """Another lateclaim is writing the state file and did not finish within the wait (daemon.state.lock)."""
+
+
 class ForeignFile(ResourceError):
     """What is at state.path is not lateclaim's: the message says what it is, for "state file PATH: ..."."""
 

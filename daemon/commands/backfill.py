@@ -72,5 +72,5 @@ def backfill(config: Config, since: date, now: datetime, out: TextIO,
             if not finished:
                 summary.interrupted = True
                 return summary
-        summary.final_pass = sync_with(mailbox, config, now, stop)
+        summary.final_pass = sync_with(mailbox, config, now, stop, store=store)  # the lock held all along
     return summary

@@ -7,6 +7,7 @@ modules it needs only afterwards: a restart with nothing new is ready sooner (be
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,11 +110,12 @@ def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, 
 
 
 def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threading.Event | None = None,
-              reading: Callable[[SyncSummary, bool], None] | None = None) -> PassResult:
+              reading: Callable[[SyncSummary, bool], None] | None = None, store: Store | None = None) -> PassResult:
     """One pass on an open mailbox connection, used for reading, drafting and checking alike. `reading`, if
     given, hears how the reading goes: after each new message (False), and once it is all read and stored,
-    before anything is decided (True)."""
-    with Store(config.state.path) as store:
+    before anything is decided (True). `store`: one the caller holds open (and so its writer lock); else the
+    pass opens the state file, holding its lock for the whole pass."""
+    with contextlib.nullcontext(store) if store is not None else Store(config.state.path) as store:
         def progress(so_far: SyncSummary) -> None:
             if reading is not None:
                 reading(so_far, False)

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from daemon.errors import ForeignFile, StoreError
+from daemon.errors import ForeignFile, StateBusy, StoreError
 from daemon.state import statefile
+from daemon.state.lock import LockTimeout, WriterLock
 from daemon.state.records import event_from_record, event_to_record
 from parsers.model import Event, MessageInfo, ParseResult, Status
 
@@ -285,16 +286,26 @@ def _tighten_directory(path: Path) -> None:
 
 
 class Store:
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, wait: float | None = None) -> None:
         """`readonly` is for commands that only look (orders, claims list): they create nothing, so that root
-        inspecting a service's state never leaves files the service's own user cannot write."""
+        inspecting a service's state never leaves files the service's own user cannot write, and they take no
+        lock (WAL lets them read while a writer writes). Any other Store holds the writer lock (daemon.state.lock)
+        until it is closed, waiting `wait` seconds at most (default lock.WAIT) for another writer to finish."""
         self.path = path
+        self.lock: WriterLock | None = None
         try:
             kind = statefile.identify(path)  # before anything is opened for writing or chmodded
         except ForeignFile as exc:
             raise StoreError(f"state file {path}: {exc}") from None
         if readonly and kind == "missing":
             raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
+        if not readonly:
+            self.lock = self._lock(path, wait)
+            try:
+                kind = statefile.identify(path)  # another writer may have made it while this one waited
+            except ForeignFile as exc:
+                self._unlock()
+                raise StoreError(f"state file {path}: {exc}") from None
         try:
             if readonly:
                 self.db = _open_readonly(path)
@@ -326,6 +337,7 @@ class Store:
         except (OSError, sqlite3.Error, StoreError) as exc:
             if hasattr(self, "db"):
                 self.db.close()  # a connection left open would keep the WAL from being checkpointed
+            self._unlock()
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"state file {path}: {exc}") from None
@@ -342,8 +354,27 @@ class Store:
             if sidecar.exists() and (sidecar.stat().st_uid, sidecar.stat().st_gid) != (owner.st_uid, owner.st_gid):
                 os.chown(sidecar, owner.st_uid, owner.st_gid)
 
+    @staticmethod
+    def _lock(path: Path, wait: float | None) -> WriterLock:
+        """The writer lock, taken before the file is created or migrated: two first runs cannot both make it."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return WriterLock(path).acquire() if wait is None else WriterLock(path).acquire(wait)
+        except LockTimeout as exc:
+            raise StateBusy(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"state file {path}: cannot take its lock: {exc.strerror or exc}") from None
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            self._unlock()
 
     def __enter__(self) -> Store:
         return self
@@ -495,10 +526,20 @@ class Store:
 
     def record_user_event(self, event: Event, note: str, now: datetime) -> str:
         """Record a fact the user stated (`lateclaim orders arrived`) as an event of a message of its own, so
-        that the timelines read it like any email's; its identity says who said it and when."""
+        that the timelines read it like any email's; its identity says who said it and when. It replaces what the
+        user said before about the same parcel (a mistyped date is corrected by saying it again): the earlier
+        statement stays in the state file, `ignored`, with what replaced it as its reason, and its event goes."""
         identity = f"user:{now.isoformat()}:{event.order_id}:{event.shipment}"
         message = MessageInfo(message_id=identity, subject=note, sent_at=now, sender="you", authenticated=True)
         with self.transaction() as db:
+            about = f":{event.order_id}:{event.shipment}"
+            earlier = [row["identity"] for row in db.execute(
+                "SELECT identity FROM messages WHERE parser_version = 'user' AND status = ? AND identity != ?",
+                (Status.PARSED.value, identity)) if row["identity"].endswith(about)]
+            for old in earlier:
+                db.execute("DELETE FROM events WHERE identity = ?", (old,))
+                db.execute("UPDATE messages SET status = ?, reason = ? WHERE identity = ?",
+                           (Status.IGNORED.value, f"replaced by what you said at {_ts(now)}: {note}", old))
             db.execute("INSERT OR IGNORE INTO messages VALUES (?, '', 0, 0, ?, '', 'user', ?, ?, ?, 1, 0, ?)",
                        (identity, Status.PARSED.value, message.subject, message.sender, now.isoformat(), _ts(now)))
             db.execute("INSERT OR IGNORE INTO events (identity, seq, kind, order_id, data) VALUES (?, 0, ?, ?, ?)",
