@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                    'with mode = "draft" it puts them in your Drafts folder. Without --once it repeats '
                    "until a pass finds nothing new.")
     sync.add_argument("--once", action="store_true", help="exactly one pass")
+    sync.add_argument("--dry-run", action="store_true",
+                      help="show what a pass would do, writing nothing anywhere (no draft, no email, the state "
+                      "file untouched); the only way to look at a future --as-of")
     as_of(sync)
     sync.set_defaults(handler=cmd_sync)
 
@@ -377,6 +380,17 @@ def now_or_as_of(args: argparse.Namespace, config: Config) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=config.rules.timezone)
 
 
+def acting_now(args: argparse.Namespace, config: Config) -> datetime:
+    """now_or_as_of for a command that writes drafts, sends or records: the clock only moves forward, so a
+    moment later than now is refused (read-only commands and `sync --dry-run` may look ahead)."""
+    moment = now_or_as_of(args, config)
+    if moment > clock.now():
+        raise UsageError(f"--as-of {moment.isoformat()} is later than now: `lateclaim {args.command}` would write "
+                         "and send as of a day that has not come. Look ahead with `lateclaim sync --dry-run "
+                         "--as-of ...` or `lateclaim orders --as-of ...`, which write nothing")
+    return moment
+
+
 # -- commands ------------------------------------------------------------------------------------------
 
 
@@ -423,13 +437,28 @@ def cmd_sync(args: argparse.Namespace) -> int:
     # On a terminal the pass is told in sentences (tell); its info log line is for the journal.
     quiet = sys.stdout.isatty() and config.log.level == "info"
     logs.configure("warning" if quiet else config.log.level, config.log.format)
+    if args.dry_run:
+        from daemon.commands.dry_run import dry_run
+
+        print(dry_run(config, now_or_as_of(args, config)))
+        return EXIT_OK
+    now = acting_now(args, config)
+    if args.as_of is None:
+        from daemon.control import ask
+
+        answer = ask(config.state.path, "pass")  # `lateclaim run` is up: it makes the pass, this one tells
+        if answer is not None:
+            status, _, said = answer.partition(" ")
+            print(said, file=sys.stdout if status == "0" else sys.stderr)
+            return EXIT_OK if status == "0" else EXIT_FAILED
     while True:
-        result = sync_mailbox(config, now_or_as_of(args, config))
+        result = sync_mailbox(config, now)
         from daemon.output.narrate import tell
 
         tell(result, config)
         if args.once or result.sync.new == 0:
             return EXIT_OK
+        now = now if args.as_of else clock.now()
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -440,7 +469,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(missing)
     check_state(config.state.path)  # a wrong state.path is refused before any mail is read
     logs.configure(config.log.level, config.log.format)
-    summary = backfill(config, args.since, now_or_as_of(args, config), sys.stderr)
+    summary = backfill(config, args.since, acting_now(args, config), sys.stderr)
     created = len(summary.final_pass.evaluation.created) if summary.final_pass else 0
     print(f"{summary.matching} Amazon emails since {args.since}: {summary.downloaded} imported, "
           f"{summary.already_known} already known; {created} claims created.")
@@ -468,8 +497,11 @@ def _parcel_arrived(args: argparse.Namespace) -> int:
     from daemon.state.store import Store
 
     config = load_config(args)
-    now = now_or_as_of(args, config)
+    now = acting_now(args, config)
     day = args.on or now.astimezone(config.rules.timezone).date()
+    if day > now.astimezone(config.rules.timezone).date():
+        raise UsageError(f"--on {day.isoformat()} is in the future: a parcel is recorded as arrived on a day "
+                         "that has come (record it again with the right date to replace a wrong one)")
     how = "made available at a pickup point" if args.pickup else "delivered"
     with Store(config.state.path) as store:
         parcel_arrived(store, args.order, args.parcel, day, args.pickup, now)
@@ -771,6 +803,9 @@ def _run(argv: Sequence[str] | None) -> int:
         extras = ["--json", *extras]  # given before `arrived`, where it means nothing
     if extras:
         return _misplaced(parser, args, extras)
+    from daemon.state import lock
+
+    lock.command = f"lateclaim {getattr(args, 'command_line', args.command)}"  # who holds the state file, as a second lateclaim will say
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

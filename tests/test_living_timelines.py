@@ -13,7 +13,9 @@ import contextlib
 import email
 import io
 import json
+import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
@@ -53,6 +55,20 @@ DRAFTS, SENT = "[Gmail]/Drafts", "[Gmail]/Sent Mail"
 ORDER = "171-4402913-5518372"
 
 
+@contextlib.contextmanager
+def patched_environ(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class Life:
     """A user's mailbox and lateclaim, lived a day at a time."""
 
@@ -72,7 +88,8 @@ class Life:
 
     def sync(self, day: date, hour: int = 12, minute: int = 30) -> None:
         moment = self.moment(day, hour, minute)
-        self.run("sync", "--once", "--as-of", moment.isoformat())
+        with patched_environ(LATECLAIM_NOW=moment.isoformat()):  # the day lived is today: no --as-of ahead
+            self.run("sync", "--once", "--as-of", moment.isoformat())
         self.full_decision_agrees(moment)
 
     def full_decision_agrees(self, moment: datetime) -> None:
