@@ -580,11 +580,15 @@ def cmd_claim_change(args: argparse.Namespace) -> int:
             changed = claim_actions.mark_sent(store, args.id, now, args.on, config.rules.timezone)
         else:
             changed = claim_actions.send_now(store, config, args.id, now, again=args.again)
+        said = store.claim_history(changed.id)[-1][2]
     print(json.dumps(changed.to_json()) if args.json else f"claim {changed.id}: {changed.status}")
     if changed.status == "uncertain" and not args.json:
         from daemon.passes.outbox import uncertain_note
 
         print(uncertain_note(changed.id), file=sys.stderr)
+    if args.action == "send" and (changed.status == "refused" or changed.delivery == "deferred"):
+        print(f"claim {changed.id}: {said}", file=sys.stderr)  # the server's words
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -805,7 +809,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _misplaced(parser, args, extras)
     from daemon.state import lock
 
-    lock.command = f"lateclaim {getattr(args, 'command_line', args.command)}"  # who holds the state file, as a second lateclaim will say
+    # Who holds the state file, as a second lateclaim will say it.
+    lock.command = f"lateclaim {getattr(args, 'command_line', args.command)}"
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

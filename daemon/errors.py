@@ -95,11 +95,23 @@ class MailboxError(ResourceError):
 
 class SmtpError(ResourceError):
     """`may_have_reached`: the failure came after the message's last byte may have reached the server (a lost
-    connection while it answered), so the message may have been accepted although we never heard it."""
+    connection while it answered), so the message may have been accepted although we never heard it.
+    `code` and `server_says`: the server's reply, when it refused this message (to MAIL, RCPT or DATA, or after
+    the message itself): a 4xx is `deferred` (try again later), a 5xx `refused` (it will not take it)."""
 
-    def __init__(self, message: str, may_have_reached: bool = False) -> None:
+    def __init__(self, message: str, may_have_reached: bool = False, code: int = 0, server_says: str = "") -> None:
         super().__init__(message)
         self.may_have_reached = may_have_reached
+        self.code = code
+        self.server_says = server_says
+
+    @property
+    def deferred(self) -> bool:
+        return 400 <= self.code < 500
+
+    @property
+    def refused(self) -> bool:
+        return 500 <= self.code < 600
 
 
 class SecretError(ResourceError):

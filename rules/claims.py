@@ -44,7 +44,7 @@ STEP_2_AFTER_DAYS = 3  # a courteous question deserves a few days' answer before
 DUE_AT = time(12)  # letters fall due at midday in the marketplace's zone: the day's last emails have come
 WENT_OUT = ("sent", "answered", "closed")  # the seller has it
 NOT_OUT_YET = ("queued", "approved", "drafted")  # still lateclaim's: it can be withdrawn or written again
-NOT_COUNTED = ("rejected", "withdrawn", "discarded")  # never went out: they do not count toward the caps
+NOT_COUNTED = ("rejected", "withdrawn", "discarded", "refused")  # never went out: they count toward no cap
 REWRITTEN_LETTERS = (("B", 2), ("B", 3))  # letters that state deadlines counted from the day they leave
 
 

@@ -83,9 +83,10 @@ def parcel_arrived(store: Store, order_id: str, parcel: str, day: date, pickup: 
 
 def send_now(store: Store, config: Config, claim_id: int, now: datetime, again: bool = False) -> Claim:
     """Send one queued or approved claim by SMTP at once (any mode); the caps still hold. `again`: an uncertain
-    claim, which the user checked did not go out (it keeps its Message-ID, so that copies can be matched)."""
+    claim, which the user checked did not go out, or one the server refused, once the cause is fixed (it keeps
+    its Message-ID, so that copies can be matched). A claim the server deferred is sent now all the same."""
     if again:
-        claim = _claim(store, claim_id, ("uncertain",), "sent again")
+        claim = _claim(store, claim_id, ("uncertain", "refused"), "sent again")
         store.update_claim(claim.id, now, status="approved", delivery="", note="to be sent again, by the user")
         claim = store.claim(claim.id) or claim
     else:
@@ -95,8 +96,11 @@ def send_now(store: Store, config: Config, claim_id: int, now: datetime, again: 
     if not config.claims.to:
         raise ClaimActionError(f"{config.source}: claims.to: expected the address claims are sent to")
     from daemon.passes.evaluate import write_at_release
+    from daemon.passes.outbox import DEFERRED
 
-    claim = write_at_release(store, config, claim, now)
+    if claim.delivery == DEFERRED:  # the user asks now: the pause the server asked for is theirs to cut short
+        store.update_claim(claim.id, now, delivery="")
+    claim = write_at_release(store, config, store.claim(claim.id) or claim, now)
     with ImapMailbox(imap_settings(config)) as mailbox:
         deliver(store, smtp_outbox(config, mailbox), claim, config, now, status="sent")
     return store.claim(claim.id) or claim

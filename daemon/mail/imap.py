@@ -548,9 +548,10 @@ class ImapMailbox:
 
     def append_sent(self, raw: bytes) -> bool:
         """File a copy of a message sent by SMTP in \\Sent, as mail clients do; False when there is no such
-        folder. Gmail files what its SMTP server sends by itself: nothing is appended there."""
+        folder. Whether to file one depends on the SMTP relay, not on this mailbox (smtp.gmail.com files what
+        it sends by itself, another relay sending for a Gmail address does not): the caller decides."""
         folder = self.sent_folder()
-        if folder is None or self.gmail:
+        if folder is None:
             return False
         self._call(f"APPEND to {folder}", self.client.append, folder, raw, flags=[b"\\Seen"])
         return True

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 VERDICT_STYLE = {"on_time": "green", "late": "yellow", "overdue": "bold red", "pending": "dim",
                  "cancelled": "dim", "delivered_no_promise": "dim", "delivered_date_unknown": "dim"}
 STATUS_STYLE = {"queued": "cyan", "drafted": "blue", "approved": "cyan", "sent": "green", "answered": "magenta",
-                "closed": "dim", "rejected": "dim", "withdrawn": "dim", "discarded": "dim", "uncertain": "bold red"}
+                "closed": "dim", "rejected": "dim", "withdrawn": "dim", "discarded": "dim", "uncertain": "bold red",
+                "refused": "bold red"}
 OUTCOME_STYLE = {"granted": "bold green", "refused": "red"}
 TRACKS = {"A": "arrived late: goodwill request", "B": "not delivered: delivery and refund ladder",
           "C": "marked delivered, not received: proof of delivery, then the ladder"}

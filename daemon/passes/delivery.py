@@ -3,7 +3,8 @@
 - draft: a queued claim goes to the Drafts folder and becomes `drafted`; the user reviews and sends it.
 - review: a queued claim waits for `lateclaim claims approve`; an approved claim is sent by SMTP when
   claims.to is set, else drafted.
-- send: a queued claim is sent by SMTP and becomes `sent`.
+- send: a queued claim is sent by SMTP and becomes `sent` once the server accepted it; a claim it refused (5xx)
+  becomes `refused`, with its words; one it deferred (4xx) stays queued and is tried again after a pause.
 Caps hold in every mode: a claim a cap holds is not delivered. A letter is written again as of the moment it
 leaves, so that its dates and deadlines count from then. Drafts that no longer apply are taken back out of
 Drafts, and a notice drafted on an earlier day is replaced there by the letter as now written.
@@ -20,7 +21,7 @@ import structlog
 from daemon import faults
 from daemon.config import Config
 from daemon.passes.evaluate import REMOVE, REPLACE, REPLACING, write_at_release
-from daemon.passes.outbox import Outbox, deliver, message_for
+from daemon.passes.outbox import Outbox, deliver, message_for, server_pause_left
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.delivery")
@@ -92,6 +93,8 @@ def deliver_due(store: Store, channels: Channels, config: Config, now: datetime)
         if outbox is None:
             log.warning("claim_not_delivered", claim=claim.id, reason="no channel for it in this run")
             continue
+        if server_pause_left(store, claim):
+            continue  # the SMTP server said "try again later": the pause it asked for is not over
         if claim.delivery != "pending":  # a letter half-delivered before a crash keeps the text it may have left with
             claim = write_at_release(store, config, claim, now)
         deliver(store, outbox, claim, config, now, status)

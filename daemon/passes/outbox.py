@@ -221,11 +221,32 @@ def message_for(store: Store, outbox: Outbox, claim: Claim, config: Config, now:
     return compose(claim, config, now, thread_of(store, claim), note)
 
 
+DEFERRED = "deferred"  # the claim's delivery column: the server said "try again later" (a 4xx)
+DEFERRED_NOTE = "deferred by the server, tried again later: "
+FIRST_PAUSE, LONGEST_PAUSE = timedelta(minutes=5), timedelta(hours=6)
+
+
+def deferral_pause(store: Store, claim_id: int) -> timedelta:
+    """How long a deferred claim waits before its next attempt: 5 min, doubling with each deferral, at most
+    6 h. Retries are the same claim: they count against no cap, and there is no limit to them."""
+    deferrals = sum(note.startswith(DEFERRED_NOTE) for _, _, note in store.claim_history(claim_id))
+    doublings: int = min(12, max(0, deferrals - 1))
+    return min(LONGEST_PAUSE, FIRST_PAUSE * (1 << doublings))
+
+
+def server_pause_left(store: Store, claim: Claim) -> bool:
+    """True while a claim the server deferred must still wait before its next attempt."""
+    return claim.delivery == DEFERRED and claim.attempted_at is not None \
+        and clock.now() < claim.attempted_at + deferral_pause(store, claim.id)
+
+
 def deliver(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
     """Put one claim in the outbox at most once; mark it `status`. False when it was not put now (it was already
-    there, it is being waited for, or it is held as uncertain)."""
+    there, it is being waited for, it is held as uncertain, the server deferred or refused it)."""
     if claim.delivery == "pending":
         return _recover(store, outbox, claim, config, now, status)
+    if server_pause_left(store, claim):
+        return False  # the server asked for a pause: not yet over
     return _attempt(store, outbox, claim, config, now, status)
 
 
@@ -237,6 +258,16 @@ def _attempt(store: Store, outbox: Outbox, claim: Claim, config: Config, now: da
     try:
         placed = outbox.put(message_for(store, outbox, claim, config, now), claim.message_id, committing)
     except SmtpError as exc:
+        if exc.refused:  # the server will not take it: kept, with its words, for the user to see and decide
+            store.update_claim(claim.id, now, status="refused", delivery="",
+                               note=f"refused by the server: {exc.server_says}")
+            log.warning("claim_refused", claim=claim.id, server_says=exc.server_says)
+            return False
+        if exc.deferred:  # "try again later": the claim waits for a later pass, with a growing pause
+            store.update_claim(claim.id, now, delivery=DEFERRED, note=f"{DEFERRED_NOTE}{exc.server_says}")
+            log.warning("claim_deferred", claim=claim.id, server_says=exc.server_says,
+                        retry_in=round(deferral_pause(store, claim.id).total_seconds()))
+            return False
         if exc.may_have_reached:  # looked for in Sent by the next pass, never sent again blindly
             store.update_claim(claim.id, now, note=f"no answer from the server after sending: {exc}")
         else:

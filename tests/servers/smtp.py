@@ -33,13 +33,19 @@ class Received:
 
 @dataclass
 class Sink:
-    messages: list[Received] = field(default_factory=list)
+    messages: list[Received] = field(default_factory=list)  # accepted (250)
+    refused: list[Received] = field(default_factory=list)  # answered with `reply` after the message, not kept
     file_in_sent: Callable[[bytes], None] | None = None
     on_accept: Callable[[bytes], None] | None = None  # runs as the server decides to accept, before its 250
+    reply: str = "250 OK"  # the reply to the message: "451 4.3.0 Try again later", "554 5.7.1 Rejected"...
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content = bytes(envelope.original_content or envelope.content)
+        if not self.reply.startswith("250"):  # the whole message came, and the server will not take it
+            with self.lock:
+                self.refused.append(Received(envelope.mail_from, list(envelope.rcpt_tos), content))
+            return self.reply
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), content))
         if self.file_in_sent is not None:
@@ -49,7 +55,15 @@ class Sink:
         return "250 OK"
 
 
+# A user whose account, like a Gmail account with 2-step verification, refuses its ordinary password in Gmail's words.
+APP_PASSWORD_USER = "two-step@example.com"
+APP_PASSWORD_REFUSAL = ("534 5.7.9 Application-specific password required. Learn more at "
+                        "https://support.google.com/mail/?p=InvalidSecondFactor")
+
+
 def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == APP_PASSWORD_USER:
+        return AuthResult(success=False, handled=False, message=APP_PASSWORD_REFUSAL)
     ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER and \
         auth_data.password.decode() == PASSWORD
     return AuthResult(success=ok, handled=False)
