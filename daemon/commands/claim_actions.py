@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from daemon.config import Config
 from daemon.errors import ClaimActionError
 from daemon.mail.imap import ImapMailbox
+from daemon.passes.memory import adopt_from_mailbox
 from daemon.passes.outbox import deliver
 from daemon.passes.pipeline import imap_settings, smtp_outbox
 from daemon.state.store import Claim, Store
@@ -102,7 +103,9 @@ def send_now(store: Store, config: Config, claim_id: int, now: datetime, again: 
         store.update_claim(claim.id, now, delivery="")
     claim = write_at_release(store, config, store.claim(claim.id) or claim, now)
     with ImapMailbox(imap_settings(config)) as mailbox:
-        deliver(store, smtp_outbox(config, mailbox), claim, config, now, status="sent")
+        if again or claim.delivery or claim.attempted_at is not None \
+                or not adopt_from_mailbox(store, mailbox, [claim], now):  # already in Sent or Drafts: not again
+            deliver(store, smtp_outbox(config, mailbox), claim, config, now, status="sent")
     return store.claim(claim.id) or claim
 
 

@@ -26,7 +26,8 @@ def open_not_received(store: Store, config: Config, order_id: str, parcel: int |
     letter = due.letter
     claim_id = store.add_claim(
         order_id=shipment.order_id, shipment=shipment.shipment, track=TRACK, step=due.step, status="queued", held="",
-        language=letter.language, subject=letter.subject, body=letter.body, message_id=new_message_id(config),
+        language=letter.language, subject=letter.subject, body=letter.body,
+        message_id=new_message_id(config, shipment.order_id, shipment.shipment, TRACK, due.step),
         evidence=due.evidence, now=now,
     )
     created = store.claim(claim_id) if claim_id is not None else None

@@ -7,7 +7,8 @@
   becomes `refused`, with its words; one it deferred (4xx) stays queued and is tried again after a pause.
 Caps hold in every mode: a claim a cap holds is not delivered. A letter is written again as of the moment it
 leaves, so that its dates and deadlines count from then. Drafts that no longer apply are taken back out of
-Drafts, and a notice drafted on an earlier day is replaced there by the letter as now written.
+Drafts, and a notice drafted on an earlier day is replaced there by the letter as now written. A letter about to
+be put anywhere for the first time is first looked for in the mailbox (daemon.passes.memory).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import structlog
 
 from daemon import faults
 from daemon.config import Config
+from daemon.mail.imap import ImapMailbox
 from daemon.passes.evaluate import REMOVE, REPLACE, REPLACING, write_at_release
-from daemon.passes.outbox import Outbox, deliver, message_for, server_pause_left
+from daemon.passes.memory import adopt_from_mailbox
+from daemon.passes.outbox import Outbox, deliver, message_for, server_pause_left, settle
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.delivery")
@@ -31,6 +34,7 @@ log = structlog.get_logger("lateclaim.delivery")
 class Channels:
     drafts: Outbox | None = None
     smtp: Outbox | None = None
+    mailbox: ImapMailbox | None = None  # where letters already written are looked for (daemon.passes.memory)
 
 
 def route(claim: Claim, config: Config, channels: Channels) -> tuple[Outbox | None, str] | None:
@@ -82,10 +86,30 @@ def _replace(store: Store, drafts: Outbox, claim: Claim, config: Config, now: da
     return f"replaced in {drafts.description} by the letter as written today", placed
 
 
+def settle_pending(store: Store, channels: Channels, config: Config, now: datetime) -> list[int]:
+    """Claims whose last attempt was interrupted (a crash between recording it and recording its outcome):
+    found where they went, known never to have landed, or held `uncertain`, first thing in a pass, so that no
+    later event (the parcel's delivery email) is decided about them as if they had never left."""
+    settled = []
+    for claim in store.claims(["queued", "approved"]):
+        target = route(claim, config, channels) if claim.delivery == "pending" else None
+        if target is not None and target[0] is not None:
+            settle(store, target[0], claim, now, target[1])
+            settled.append(claim.id)
+    return settled
+
+
 def deliver_due(store: Store, channels: Channels, config: Config, now: datetime) -> list[int]:
     tidy_drafts(store, channels.drafts, config, now)
     done = []
-    for claim in store.claims(["queued", "approved"]):
+    due = [c for c in store.claims(["queued", "approved"]) if route(c, config, channels) is not None]
+    # Never put anywhere yet: the mailbox may hold it already (a new or restored state file), and then it is
+    # adopted, not written or sent again.
+    first_time = [c for c in due if not c.delivery and c.attempted_at is None]
+    adopted = adopt_from_mailbox(store, channels.mailbox, first_time, now) if channels.mailbox else set()
+    for claim in due:
+        if claim.id in adopted:
+            continue
         target = route(claim, config, channels)
         if target is None:
             continue

@@ -137,8 +137,8 @@ def record_decisions(store: Store, config: Config, now: datetime, full: bool = F
     for w in decided.withdraw:
         assert w.claim.id is not None
         current = store.claim(w.claim.id)
-        if current is None:
-            continue
+        if current is None or current.delivery == "pending":
+            continue  # its letter may have left: recovered first (daemon.passes.delivery.settle_pending)
         # A draft is taken back out of Drafts by the next delivery step; anything else never left lateclaim.
         store.update_claim(current.id, now, status="withdrawn", held="", note=w.reason,
                            delivery=REMOVE if current.status == "drafted" else None)
@@ -146,8 +146,12 @@ def record_decisions(store: Store, config: Config, now: datetime, full: bool = F
     rewritten = []
     for r in decided.rewrite:
         assert r.claim.id is not None
+        current = store.claim(r.claim.id)
+        # A replacement interrupted on an earlier day keeps its REPLACING mark: its draft is missing because
+        # lateclaim took it out, and it is put back, whatever day this pass falls on.
+        mark = REPLACING if current is not None and current.delivery == REPLACING else REPLACE
         store.update_claim(r.claim.id, now, subject=r.letter.subject, body=r.letter.body, evidence=r.evidence,
-                           delivery=REPLACE, note="written again: its dates count from today")
+                           delivery=mark, note="written again: its dates count from today")
         rewritten.append(r.claim.id)
     store.set_revisits(_revisits(decided.outlooks, marks), marks, basis(config), now)
     return Evaluation(created, held, released, withdrawn, rewritten, len(marks))
@@ -182,5 +186,6 @@ def _add(store: Store, config: Config, d: ClaimDecision, now: datetime) -> int |
     return store.add_claim(
         order_id=d.order_id, shipment=d.shipment, track=d.track, step=d.step, status="queued",
         held=d.held or "", language=d.letter.language, subject=d.letter.subject, body=d.letter.body,
-        message_id=new_message_id(config), evidence=d.evidence, now=now,
+        message_id=new_message_id(config, d.order_id, d.shipment, d.track, d.step), evidence=d.evidence,
+        now=now,
     )

@@ -162,12 +162,19 @@ class SmtpOutbox:
         return {}
 
 
-def new_message_id(config: Config) -> str:
-    """A Message-ID as a mail client makes one (Thunderbird: a random UUID at the sender's domain): it names no
-    tool, so the seller sees the user's own message. Which claim it is stays in the state file."""
-    address = parseaddr(config.claims.sender or config.mailbox.username)[1]  # "Jane <jane@x.org>": the address
-    domain = address.rpartition("@")[2].strip() or "localhost"
-    return f"<{uuid.uuid4()}@{domain}>"
+CLAIM_IDS = uuid.UUID("5b0f3c2e-8d1a-4f6e-9c47-1a2b3c4d5e6f")  # the namespace claims' Message-IDs are made in
+
+
+def new_message_id(config: Config, order_id: str, shipment: str, track: str, step: int) -> str:
+    """A claim's Message-ID, shaped as a mail client makes one (Thunderbird: a UUID at the sender's domain), so
+    it names no tool and the seller sees the user's own message. It is derived from what the claim is (the
+    sender's address, the order, the parcel, the track and the step), not drawn at random: a new or restored
+    state file computes the same one, and so finds the letter already in Drafts or Sent (daemon.passes.memory)
+    instead of writing it again. Only the address of `claims.from` is used, never its display name."""
+    address = parseaddr(config.claims.sender or config.mailbox.username)[1] or config.mailbox.username
+    domain = address.rpartition("@")[2].strip().strip("<>") or "localhost"
+    name = "\x1f".join((address.lower(), order_id, shipment, track, str(step)))
+    return f"<{uuid.uuid5(CLAIM_IDS, name)}@{domain}>"
 
 
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
@@ -283,6 +290,17 @@ def _attempt(store: Store, outbox: Outbox, claim: Claim, config: Config, now: da
 
 def _recover(store: Store, outbox: Outbox, claim: Claim, config: Config, now: datetime, status: str) -> bool:
     """A claim whose last attempt may have reached the outbox (the process died, or the server never answered)."""
+    if settle(store, outbox, claim, now, status) == "absent":
+        return _attempt(store, outbox, claim, config, now, status)
+    return False
+
+
+def settle(store: Store, outbox: Outbox, claim: Claim, now: datetime, status: str
+           ) -> Literal["found", "absent", "waiting", "uncertain"]:
+    """Decide where an interrupted attempt left a claim, before anything else is decided about it (a parcel's
+    delivery email read in the same pass must not withdraw a letter that may have left):
+    found: it is there, recorded `status`; absent: it never landed (an outbox whose lookup is authoritative),
+    recorded as never attempted; waiting: its copy may still show, it stays pending; uncertain: held for the user."""
     found = _look_for(outbox, claim)
     if found == "found":
         sent = status == "sent"
@@ -290,15 +308,17 @@ def _recover(store: Store, outbox: Outbox, claim: Claim, config: Config, now: da
         store.update_claim(claim.id, now, status=status, delivery="done",
                            note=f"found in {outbox.description} after an interrupted attempt",
                            sent_at=left if sent else None, sent_message_id=claim.message_id if sent else None)
-        return False
+        return "found"
     if outbox.retry_is_safe:
-        return _attempt(store, outbox, claim, config, now, status)
+        store.update_claim(claim.id, now, delivery="",
+                           note=f"the interrupted attempt did not reach {outbox.description}")
+        return "absent"
     if found == "waiting":
         log.info("claim_awaiting_sent_copy", claim=claim.id)
-        return False
+        return "waiting"
     store.update_claim(claim.id, now, status="uncertain", note=uncertain_note(claim.id))
     log.warning("claim_uncertain", claim=claim.id, message_id=claim.message_id, what_to_do=uncertain_note(claim.id))
-    return False
+    return "uncertain"
 
 
 def uncertain_note(claim_id: int) -> str:

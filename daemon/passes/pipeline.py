@@ -87,11 +87,13 @@ def act(summary: SyncSummary, channels: Channels, store: Store, config: Config, 
         mailbox: ImapMailbox | None = None, listening: Listening | None = None) -> PassResult:
     """The second half of a pass, once the mail is read: follow up, decide, deliver. `listening`: the answers
     heard while the mail was read."""
-    from daemon.passes.delivery import deliver_due
+    from daemon.passes.delivery import deliver_due, settle_pending
     from daemon.passes.evaluate import record_decisions
     from daemon.passes.followup import follow_up
 
-    # Follow-up first: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
+    # An attempt a crash interrupted is settled first: a letter that may have left is never withdrawn unseen.
+    settle_pending(store, channels, config, now)
+    # Follow-up next: a draft the user sent meanwhile is `sent` before the rules decide what comes next.
     followed = follow_up(store, mailbox, now, listening) if mailbox is not None else []
     evaluation = record_decisions(store, config, now)
     delivered = deliver_due(store, channels, config, now)
@@ -130,8 +132,8 @@ def sync_with(mailbox: ImapMailbox, config: Config, now: datetime, stop: threadi
         from daemon.passes.outbox import DraftsOutbox
 
         smtp = smtp_outbox(config, mailbox) if config.claims.to else None
-        return act(summary, Channels(drafts=DraftsOutbox(mailbox), smtp=smtp), store, config, now, mailbox,
-                   listening)
+        channels = Channels(drafts=DraftsOutbox(mailbox), smtp=smtp, mailbox=mailbox)
+        return act(summary, channels, store, config, now, mailbox, listening)
 
 
 def sync_mailbox(config: Config, now: datetime, stop: threading.Event | None = None) -> PassResult:
