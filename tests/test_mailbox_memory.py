@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import email
 import json
+import re
 from email import policy
 from pathlib import Path
 
+from daemon.config import ClaimsConfig, Config
+from daemon.passes.outbox import new_message_id
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
@@ -70,3 +73,18 @@ def test_a_lost_state_file_in_send_mode_sends_nothing_again(
     sync(config)
     assert len(smtp_server.messages) == 2  # not a second time
     assert [status for _, status in statuses(config)] == ["sent", "sent"]
+
+
+def test_a_claims_message_id_is_derived_from_the_claim_and_the_address_only() -> None:
+    named = Config(claims=ClaimsConfig(sender="Camille Martin <Camille.Martin@example.org>"))
+    plain = Config(claims=ClaimsConfig(sender="camille.martin@example.org"))
+    first = new_message_id(named, "171-1234567-1234567", "1", "B", 1)
+    assert re.fullmatch(r"<[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}@example\.org>", first)
+    assert first == new_message_id(plain, "171-1234567-1234567", "1", "B", 1)  # a new state file: the same one
+    others = {new_message_id(plain, "171-1234567-1234567", "2", "B", 1),
+              new_message_id(plain, "171-1234567-1234567", "1", "B", 2),
+              new_message_id(plain, "171-1234567-1234567", "1", "A", 1),
+              new_message_id(plain, "171-7654321-1234567", "1", "B", 1),
+              new_message_id(Config(claims=ClaimsConfig(sender="someone@example.org")), "171-1234567-1234567", "1",
+                             "B", 1)}
+    assert first not in others and len(others) == 5

@@ -26,7 +26,8 @@ def add(store: Store, track: str, step: int, subject: str, status: str = "queued
     claim_id = store.add_claim(order_id=ORDER, shipment=kw.get("shipment", "1"), track=track, step=step,
                                status=status, held="", language="fr", subject=subject,
                                body=f"Bonjour,\n\nCommande {ORDER}.\n\nCamille Martin\n",
-                               message_id=new_message_id(CONFIG), evidence={"marketplace": "amazon.fr"},
+                               message_id=new_message_id(CONFIG, ORDER, kw.get("shipment", "1"), track, step),
+                               evidence={"marketplace": "amazon.fr"},
                                now=NOW + timedelta(days=step))
     assert claim_id is not None
     return claim_id
