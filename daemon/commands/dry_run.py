@@ -9,6 +9,7 @@ It is the one way to act as of a moment later than now (the clock only moves for
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import tempfile
 from datetime import datetime
@@ -36,6 +37,8 @@ def _copy_state(state: Path, copy: Path) -> None:
 
 def dry_run(config: Config, now: datetime) -> str:
     """One pass as of `now` on a throwaway copy; the lines that say what it would have done."""
+    # No notice to the user's inbox either: a dry run tells only on standard output.
+    config = dataclasses.replace(config, notices=dataclasses.replace(config.notices, enabled=False))
     with tempfile.TemporaryDirectory(prefix="lateclaim-dry-run-") as workdir:
         copy = Path(workdir) / "state.db"
         _copy_state(config.state.path, copy)
