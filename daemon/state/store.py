@@ -536,7 +536,9 @@ class Store:
             earlier = [row["identity"] for row in db.execute(
                 "SELECT identity FROM messages WHERE parser_version = 'user' AND status = ? AND identity != ?",
                 (Status.PARSED.value, identity)) if row["identity"].endswith(about)]
-            for old in earlier:
+            for old in earlier:  # the new event (inserted below) marks the order to be decided again
+                db.execute("DELETE FROM event_orders WHERE event_id IN (SELECT id FROM events WHERE identity = ?)",
+                           (old,))
                 db.execute("DELETE FROM events WHERE identity = ?", (old,))
                 db.execute("UPDATE messages SET status = ?, reason = ? WHERE identity = ?",
                            (Status.IGNORED.value, f"replaced by what you said at {_ts(now)}: {note}", old))
