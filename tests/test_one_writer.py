@@ -24,6 +24,8 @@ import pytest
 from daemon.cli import main
 from daemon.commands.demo import SAMPLE_MAILBOX
 from daemon.control import socket_path
+from daemon.errors import StateBusy
+from daemon.state import lock
 from daemon.state.store import Store
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
@@ -126,12 +128,13 @@ def test_lateclaims_started_together_write_each_letter_once(
     assert races == SYNC_RACES + RUN_RACES and duplicates == 0 and failures == 0
 
 
-def test_a_second_writer_waits_then_names_the_first(tmp_path: Path) -> None:
+def test_a_second_writer_waits_then_names_the_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer that cannot get the state file in time says who holds it, in one line (exit 1)."""
+    monkeypatch.setattr(lock, "command", "lateclaim backfill")
     state = tmp_path / "state" / "lateclaim.db"
     with Store(state):
         started = time.monotonic()
-        with pytest.raises(Exception, match=rf"another lateclaim \(pid {os.getpid()}, `lateclaim`\) is using "
+        with pytest.raises(StateBusy, match=rf"another lateclaim \(pid {os.getpid()}, `lateclaim backfill`\) is using "
                                             rf"{state}$"):
             Store(state, wait=0.3)
         assert time.monotonic() - started >= 0.3
