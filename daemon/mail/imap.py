@@ -305,10 +305,6 @@ class ImapMailbox:
     def sent_folder(self) -> str | None:
         return self._special_folder(SENT)
 
-    def all_mail_folder(self) -> str | None:
-        """The \\All folder (Gmail's All Mail), where the server has one."""
-        return self._special_folder(ALL)
-
     # -- reading --------------------------------------------------------------------------------------
 
     def _examine(self, folder: str) -> int:
