@@ -17,6 +17,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from email import message_from_bytes
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -171,7 +173,7 @@ def _decode(payload: bytes, charset: str | None) -> str:
             continue
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # an unknown charset, bytes it cannot decode, a NUL in its name
             continue
     return payload.decode("utf-8", "replace")
 
@@ -220,10 +222,11 @@ def _walk(message: Message, depth: int = 0, budget: list[int] | None = None) -> 
     if budget[0] < 0:
         return []
     found = [message]
-    payload = message.get_payload()
-    if depth < MAX_DEPTH and message.is_multipart() and message.get_content_type() != "message/rfc822" \
-            and isinstance(payload, list):
-        for part in payload:
+    if depth < MAX_DEPTH and message.is_multipart() and message.get_content_type() != "message/rfc822":
+        # get_payload() only on a multipart: on a leaf it decodes the text with the charset parameter as written,
+        # and a NUL there raises ValueError (the standard library's quirk, tests/test_mime_quirks.py).
+        payload = message.get_payload()
+        for part in payload if isinstance(payload, list) else ():
             if isinstance(part, Message):
                 found += _walk(part, depth + 1, budget)
     return found
@@ -260,7 +263,14 @@ def read(raw: bytes) -> Mail:
     """`raw` read by mail-parser; its text parts decoded, its HTML read by BeautifulSoup."""
     import mailparser
 
-    parsed = mailparser.parse_from_bytes(raw)
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+    except (ValueError, MessageError) as exc:
+        # mail-parser decodes each text part with its charset parameter as written (a NUL in it raises ValueError)
+        # and writes attached messages back out (a charset that is no name raises CharsetError): see
+        # tests/test_mime_quirks.py. The message is then read by the parser mail-parser runs, the standard library's.
+        note = f"mail-parser failed ({type(exc).__name__}): read without it"
+        return read_message(message_from_bytes(raw), raw, notes=(note,))
     return read_message(parsed.message, raw, notes=tuple(_defects(parsed)))
 
 

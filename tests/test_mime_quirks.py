@@ -6,9 +6,11 @@ workaround can go.
 
 from __future__ import annotations
 
+import email
 from pathlib import Path
 
 import mailparser
+import pytest
 
 from parsers.auth import header_fields
 from parsers.mime import read
@@ -45,3 +47,31 @@ def test_quirk_str_splitlines_breaks_header_lines_the_mail_parser_keeps_whole() 
     # library keeps undecodable bytes).
     kept = value.encode("latin-1").decode("ascii", "surrogateescape")
     assert header_fields(raw) == (("a", kept), ("b", "two"))
+
+
+def test_quirk_a_nul_in_a_charset_parameter_raises_in_mail_parser_and_in_get_payload() -> None:
+    raw = (b"From: shipment-tracking@amazon.com\r\nSubject: Shipped: kettle\r\n"
+           b"Date: Mon, 08 Jun 2026 10:00:00 +0000\r\n"
+           b'Content-Type: text/plain; charset="utf\x008"\r\n\r\nCaf\xc3\xa9\r\nArriving: Thursday, June 11\r\n')
+    with pytest.raises(ValueError, match="null"):
+        mailparser.parse_from_bytes(raw)  # the quirk, in mail-parser's body decoding
+    with pytest.raises(ValueError, match="null"):
+        email.message_from_bytes(raw).get_payload()  # and in the standard library's get_payload() of a leaf
+    mail = read(raw)  # read by the standard library's parser, the parts walked without get_payload()
+    assert "Arriving: Thursday, June 11" in mail.text
+    assert any("mail-parser failed" in note for note in mail.notes)
+
+
+def test_quirk_mail_parser_writes_attached_messages_out_and_a_charset_that_is_no_name_raises() -> None:
+    from email.errors import CharsetError
+
+    inner = (b'Content-Type: text/plain; charset="u\xff8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCaf\xc3\xa9\r\n')
+    raw = (b"From: shipment-tracking@amazon.com\r\nSubject: Shipped: kettle\r\n"
+           b"Date: Mon, 08 Jun 2026 10:00:00 +0000\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nArriving: Thursday, June 11\r\n"
+           b"--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" + inner + b"--b--\r\n")
+    with pytest.raises(CharsetError):
+        mailparser.parse_from_bytes(raw)  # the quirk
+    mail = read(raw)
+    assert "Arriving: Thursday, June 11" in mail.text
+    assert any("mail-parser failed" in note for note in mail.notes)
