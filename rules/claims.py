@@ -369,14 +369,20 @@ def _ladder(shipment: Shipment, result: Verdict, ladder: dict[int, PastClaim], n
     return plan
 
 
-def _revisit(shipment: Shipment, claims: list[PastClaim], plan: _Plan, now: datetime,
-             policy: Policy) -> datetime | None:
+def _revisit(shipment: Shipment, claims: list[PastClaim], plan: _Plan, now: datetime, policy: Policy,
+             caps_change: datetime) -> datetime | None:
     """The parcel's next moment of change by time alone (Outlook.revisit_at). Every other input of _plan is a
     fact or a claim: a parcel becomes overdue no sooner than its step 1 falls due, an arrival's goodwill request
-    is due at once, a promise broken too long ago only ever starts fewer claims."""
-    if plan.due is not None or plan.rewrite or any(c.held for c in claims):
-        return now  # due, held by a cap (decided again at each evaluation), or written again now
-    moments = [plan.due_at] if plan.due_at is not None else []
+    is due at once, a promise broken too long ago only ever starts fewer claims. A claim a cap holds changes with
+    the caps: when they change by time alone, and whenever another claim is decided (the caller decides held
+    parcels again with any other)."""
+    moments = []
+    if any(c.held for c in claims):
+        moments.append(caps_change)
+    elif plan.due is not None or plan.rewrite:
+        return now  # due or written again now: its claims change, and it is decided again after
+    if plan.due_at is not None:
+        moments.append(plan.due_at)
     if not shipment.arrived and not shipment.cancelled and (due := step_1_due(shipment)) is not None:
         moments.append(due[0])
     for c in claims:
@@ -422,11 +428,18 @@ class Caps:
     """The daily and yearly caps as they stand at `now`, given the claims already made; `take` counts one more."""
 
     def __init__(self, history: Sequence[PastClaim], now: datetime, policy: Policy) -> None:
-        counted = [c for c in history if _counted(c)]
+        self.counted = counted = [c for c in history if _counted(c)]
         today = _user_day(now, policy)
         self.policy = policy
         self.per_day = sum(1 for c in counted if _user_day(c.created_at, policy) == today)
         self.per_year = sum(1 for c in counted if now - timedelta(days=365) < c.created_at <= now)
+
+    def next_change(self, now: datetime) -> datetime:
+        """When the caps change with nothing decided: the user's next midnight (a new day's cap), or a claim
+        leaving the last 365 days."""
+        midnight = datetime.combine(_user_day(now, self.policy) + timedelta(days=1), time(0), self.policy.timezone)
+        leaving = [c.created_at + timedelta(days=365) for c in self.counted if c.created_at + timedelta(days=365) > now]
+        return min([midnight, *leaving])
 
     def held(self) -> str | None:
         """Why one more claim must wait, or None."""
@@ -456,12 +469,13 @@ def decide_all(shipments: Sequence[Shipment], now: datetime, policy: Policy,
     due: list[_Due] = []
     withdraw: list[Withdrawal] = []
     rewrite: list[Rewrite] = []
+    caps_change = Caps(history, now, policy).next_change(now)
     for shipment in shipments:
         result = verdict(shipment, now, policy)
-        plan = _plan(shipment, result, by_parcel.get((shipment.order_id, shipment.shipment), []), now, policy)
         parcel_claims = by_parcel.get((shipment.order_id, shipment.shipment), [])
+        plan = _plan(shipment, result, parcel_claims, now, policy)
         outlooks.append(Outlook(shipment, result, plan.reason, plan.next_step, plan.due_at,
-                                _revisit(shipment, parcel_claims, plan, now, policy)))
+                                _revisit(shipment, parcel_claims, plan, now, policy, caps_change)))
         withdraw.extend(plan.withdraw)
         if plan.due is not None:
             due.append(plan.due)

@@ -112,7 +112,8 @@ def record_decisions(store: Store, config: Config, now: datetime, full: bool = F
         due = store.due_orders(now)
         if not due:
             return Evaluation([], [], [], [], [], 0)
-        marks = store.revisit_marks(store.orders_joined(due))
+        # A claim a cap holds is decided again with any other: a parcel falling due may take the cap's place.
+        marks = store.revisit_marks(store.orders_joined({*due, *store.held_orders()}))
         sightings = store.sightings(marks)
     decided = decide_all(timelines(sightings), now, policy, history(store))
     waiting = {(c.order_id, c.shipment, c.track, c.step): c for c in store.claims(["queued"]) if c.held}

@@ -620,6 +620,11 @@ class Store:
         rows = self.db.execute("SELECT order_id, changes FROM revisits WHERE due_at <= ?", (_ts(now),))
         return {row["order_id"]: row["changes"] for row in rows}
 
+    def held_orders(self) -> set[str]:
+        """The orders with a claim a cap holds back."""
+        rows = self.db.execute("SELECT DISTINCT order_id FROM claims WHERE held != ''")
+        return {row[0] for row in rows}
+
     def revisit_marks(self, order_ids: Collection[str] | None = None) -> dict[str, int]:
         """Order id -> its change count (all orders with None)."""
         if order_ids is None:
