@@ -7,10 +7,12 @@ signals, none trusted alone, each checked against the message found:
   - its reference token ("Ref. 4F7Q-2K"), which the letter carries as a customer's reference would;
   - on Gmail, the thread the draft was given at APPEND (X-GM-THRID), for a copy with the claim's subject.
 Found: it becomes `sent`, with the copy's Date as `sent_at` and the copy's Message-ID as the one answers refer to.
-Not found, the draft is watched in \\Drafts (by its UID from APPENDUID; when gone from there, by its Message-ID
-or reference, since editing a draft gives it a new UID). A draft gone from Drafts and absent from Sent for
-DISCARD_AFTER is `discarded`: the user deleted it, and no later step may cite it. Uncertain and discarded claims
-are looked for in Sent too: a copy that turns up later settles them as `sent`.
+A copy the user sent to themselves is a letter sent by chat or post (the draft's note asks for just that).
+Not found, the draft is watched in \\Drafts (by its UID from APPENDUID; when gone from there, by listing Drafts
+and reading Message-IDs, then references, since editing a draft gives it a new UID: never a search, whose index
+lags). A draft gone from Drafts and absent from Sent for DISCARD_AFTER is `discarded` and reported ("vanished",
+a warning): no later step cites it until the user says it went. Uncertain and discarded claims are looked for in
+Sent too: a copy that turns up later settles them as `sent`.
 
 **Answered.** A sent claim is `answered` only by a real answer (daemon/passes/answers.py: from Amazon itself,
 authenticated, or from the address the letter went to; never ours; after the letter left; replying to the id it
@@ -132,6 +134,28 @@ def _found_in(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[in
     return copies
 
 
+def _in_drafts(mailbox: ImapMailbox, drafts: str, claims: list[Claim], store: Store) -> dict[int, Copy]:
+    """Claims' drafts found again in Drafts by listing the folder, never by a search (Gmail's HEADER search misses,
+    its index lags): by Message-ID; else, for a draft edited since (a new UID, perhaps a new Message-ID), by its
+    reference, read in the drafts that are none of ours and came after it (an edit gets a higher UID)."""
+    listed = mailbox.listed(drafts)
+    where = {message_id: uid for uid, message_id in listed.items()}
+    copies = {c.id: Copy(where[_bare(c.message_id)], _bare(c.message_id), None, "its Message-ID")
+              for c in claims if _bare(c.message_id) in where}
+    rest = [c for c in claims if c.id not in copies]
+    if rest:
+        known = {_bare(c.message_id) for c in store.claims()}
+        validity = mailbox.uidvalidity(drafts)
+        placed = [u for c in rest
+                  if c.placed.get("uidvalidity") == validity and isinstance(u := c.placed.get("uid"), int)]
+        after = min(placed) if len(placed) == len(rest) else 0
+        others = [uid for uid, message_id in sorted(listed.items()) if message_id not in known and uid > after]
+        copies |= _match(rest, dict(mailbox.fetch(drafts, others)))
+    if rest and mailbox.gmail:
+        copies |= _in_thread(mailbox, drafts, [c for c in rest if c.id not in copies])
+    return copies
+
+
 def _still_drafted(mailbox: ImapMailbox, claims: list[Claim], store: Store, now: datetime) -> set[int]:
     """Claims whose draft is still in Drafts. A draft found under a new UID (edited) has its UID updated."""
     drafts = mailbox.drafts_folder()
@@ -145,7 +169,7 @@ def _still_drafted(mailbox: ImapMailbox, claims: list[Claim], store: Store, now:
         present |= {c.id for c in group if there is not None and c.placed["uid"] in there}
     rest = [c for c in claims if c.id not in present]
     if rest:
-        for claim_id, copy in _found_in(mailbox, drafts, rest).items():
+        for claim_id, copy in _in_drafts(mailbox, drafts, rest, store).items():
             present.add(claim_id)
             claim = next(c for c in rest if c.id == claim_id)
             store.update_claim(claim_id, now, placed={**claim.placed, "folder": drafts, "uid": copy.uid,
