@@ -6,16 +6,23 @@ is tested through the same writer, and everything after it (refresh, XOAUTH2 log
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
+import socket
 import stat
+import threading
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from urllib.request import urlopen
 
 import pytest
 
-from daemon.config import load
+from daemon.config import OAuth2Config, load
 from daemon.errors import ConfigError, MailboxError
 from daemon.mail.imap import ImapMailbox, ImapSettings
-from daemon.mail.oauth import write_token_file
+from daemon.mail.oauth import run_installed_app_flow, write_token_file
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.oauth import FakeGoogle
@@ -106,3 +113,39 @@ def test_a_refused_xoauth2_token_answers_the_error_challenge_and_keeps_the_serve
     # its own NO; both are in the message the user reads.
     assert refused.value.code == "AUTHENTICATIONFAILED"
     assert '"status":"401"' in str(refused.value) and "a-token-google-never-gave" not in str(refused.value)
+
+
+def test_signing_in_again_asks_google_for_consent_so_that_a_refresh_token_comes_back(tmp_path: Path) -> None:
+    secrets = tmp_path / "client_secret.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": "lateclaim-test.apps.googleusercontent.com", "client_secret": "test-client-secret",
+        # Google's addresses only build the sign-in URL: the refused redirect below ends the flow before any
+        # request leaves the machine.
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+        "redirect_uris": ["http://localhost"]}}))
+    config = OAuth2Config(client_secrets_file=secrets, token_file=tmp_path / "token.json")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    printed = io.StringIO()
+    errors: list[BaseException] = []
+
+    def sign_in() -> None:
+        try:
+            with contextlib.redirect_stdout(printed):
+                run_installed_app_flow(config, port, open_browser=False)
+        except Exception as exc:  # noqa: BLE001 - the fake Google refuses the code: the URL is what is checked
+            errors.append(exc)
+
+    thread = threading.Thread(target=sign_in, daemon=True)
+    thread.start()
+    setup.wait_for(lambda: "Open this address" in printed.getvalue() or bool(errors), 20, "the sign-in address")
+    assert not errors, errors
+    [url] = re.findall(r"https?://\S+", printed.getvalue())
+    query = parse_qs(urlsplit(url).query)
+    assert query["prompt"] == ["consent"] and query["access_type"] == ["offline"]
+    # Google's redirect, refused: the flow ends.
+    with contextlib.suppress(OSError):
+        urlopen(f"http://localhost:{port}/?error=access_denied&state={query['state'][0]}", timeout=10).read()
+    thread.join(timeout=20)
+    assert not thread.is_alive() and errors and not (tmp_path / "token.json").exists()
