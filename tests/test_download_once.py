@@ -5,13 +5,16 @@ and a message larger than the per-email limit all cost a header fetch, never a b
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 import parsers
 from daemon.config import load
-from daemon.mail.imap import Described
-from daemon.passes.pipeline import sync_mailbox
+from daemon.mail.imap import Described, ImapMailbox
+from daemon.passes.pipeline import imap_settings, sync_mailbox
 from daemon.passes.sync import BATCH_BYTES, BATCH_MESSAGES, _batches
 from daemon.state.store import Store
 from tests import lateclaim_setup as setup
@@ -88,3 +91,19 @@ def test_downloads_are_batched_by_bytes() -> None:
     assert list(_batches([5, 4, 3, 2, 1], described)) == [[1, 2], [3], [4], [5]]  # one large message comes alone
     many = {uid: Described(1, b"") for uid in range(1, BATCH_MESSAGES * 2 + 2)}
     assert [len(c) for c in _batches(list(many), many)] == [BATCH_MESSAGES, BATCH_MESSAGES, 1]
+
+
+def test_a_download_leaves_no_body_in_any_log(
+    dovecot: Dovecot, imap_account: Account, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """imaplib's protocol trace (which imapclient turns on and routes to its logger) would carry whole bodies,
+    and formatting it cost most of a download's CPU: it is off, whatever the logging level."""
+    marker = "Colis-4417-secret-body-line"
+    sample = SAMPLES[1].read_bytes()
+    dovecot.deliver(imap_account.username, sample.replace(b"\n\n", f"\n\n{marker}\n".encode(), 1))
+    config = load(setup.write_config(tmp_path, imap_account))
+    with caplog.at_level(logging.DEBUG), ImapMailbox(imap_settings(config)) as mailbox:
+        state = mailbox.scan("INBOX", None, 0, ["amazon.fr", "amazon.co.uk"])
+        [(_, raw)] = list(mailbox.fetch("INBOX", state.uids))
+    assert marker.encode() in raw
+    assert caplog.records and marker not in caplog.text  # the trace of commands stays; no response is in it
