@@ -79,11 +79,17 @@ def _font_dir() -> Path:
     return Path(str(files("rules") / "fonts"))  # package data, installed as plain files
 
 
-def _fonts(pdf: FPDF) -> None:
+def _fonts(pdf: FPDF, cjk: bool) -> None:
     for style, name in FONT_FILES.items():
         pdf.add_font(FONT, style, str(_font_dir() / name))
-    pdf.add_font(CJK_FONT, "", str(_font_dir() / CJK_FILE))
-    pdf.set_fallback_fonts([CJK_FONT], exact_match=False)
+    if cjk:  # reading the 4 MB Japanese font costs ten times the letter: only when a glyph needs it
+        pdf.add_font(CJK_FONT, "", str(_font_dir() / CJK_FILE))
+        pdf.set_fallback_fonts([CJK_FONT], exact_match=False)
+
+
+def _needs_cjk(letter: PrintedLetter) -> bool:
+    text = "".join([*letter.sender, *letter.recipient, letter.place, letter.subject, letter.body, letter.email])
+    return any(ord(c) >= 0x2E80 for c in text)  # CJK radicals, kana, ideographs, full-width forms
 
 
 def town(address_last_line: str) -> str:
@@ -95,7 +101,7 @@ def town(address_last_line: str) -> str:
 
 def render_pdf(letter: PrintedLetter) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
-    _fonts(pdf)
+    _fonts(pdf, _needs_cjk(letter) or letter.language == "ja")
     pdf.set_margins(LEFT, TOP, RIGHT)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(letter.subject)

@@ -20,6 +20,7 @@ from rules.law import (
     notice_deadline,
 )
 from rules.letters import LANGUAGES, Letter, LetterFacts, date_writer, render, template_problems
+from rules.claims import PastClaim, letter_at_release
 from rules.policy import ASKS, Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import verdict
@@ -440,3 +441,31 @@ def test_letters_in_dutch_polish_swedish_and_japanese_read_as_those_languages_wr
     assert "”Skickat: ’Vattenkokare’”" in letter(nested, "A", 1, policy(language="sv")).body
     japanese = letter(late("amazon.co.jp", "ja"), "A", 1).body
     assert "お届け予定日である2026年12月8日（火）から3日遅れて、2026年12月11日に配達されました。" in japanese
+
+
+def test_the_belgian_notice_is_a_mise_en_demeure_and_the_termination_says_so() -> None:
+    notice = letter(missing("amazon.com.be", "fr"), "B", 2).body
+    assert "je vous mets en demeure de me livrer" in notice and "VI.43" in notice
+    termination = letter(missing("amazon.com.be", "fr"), "B", 3).body
+    assert "je vous ai mis en demeure" in termination and "Je mets donc fin au contrat" in termination
+    dutch = letter(missing("amazon.com.be", "nl"), "B", 2, policy(language="nl")).body
+    assert "stel ik u in gebreke" in dutch and "Wetboek van economisch recht" in dutch
+
+
+def test_a_missed_guaranteed_date_on_amazon_com_quotes_amazons_own_terms_and_claims_no_right() -> None:
+    guaranteed = letter(late("amazon.com", "en", guaranteed=True), "A", 1).body
+    assert "Your Guaranteed Delivery terms state that shipping fees may be refunded" in guaranteed
+    assert "right" not in guaranteed.lower() and "law" not in guaranteed.lower()
+    estimated = letter(late("amazon.com", "en", guaranteed=False), "A", 1).body
+    assert "Guaranteed Delivery terms" not in estimated and "goodwill gesture" in estimated
+    assert "Guaranteed Delivery" not in letter(late("amazon.co.uk", "en", guaranteed=True), "A", 1).body
+
+
+def test_a_notice_written_at_release_is_dated_and_counted_from_that_day() -> None:
+    shipment = missing("amazon.it", "it")
+    rules = policy(sender_name="Camille Martin")
+    step_1 = PastClaim(ORDER, "1", "B", 1, at(2026, 12, 9, 10), "sent", at(2026, 12, 9, 10))
+    drafted = PastClaim(ORDER, "1", "B", 2, at(2026, 12, 12, 10), "approved")
+    released, evidence = letter_at_release(shipment, drafted, at(2026, 12, 16, 9), rules, [step_1, drafted])
+    assert "a oggi, il 16 dicembre 2026" in released.body and "scade il 31 dicembre 2026" in released.body
+    assert evidence["deadline_given"] == "2026-12-31"  # Italy: 15 days from the day it leaves
