@@ -9,6 +9,7 @@ import pytest
 
 from parsers.marketplaces import all_marketplaces, country
 from parsers.model import EventKind, Price
+from rules.claims import PastClaim, letter_at_release
 from rules.law import (
     KEYS,
     choice_applies,
@@ -20,7 +21,6 @@ from rules.law import (
     notice_deadline,
 )
 from rules.letters import LANGUAGES, Letter, LetterFacts, date_writer, render, template_problems
-from rules.claims import PastClaim, letter_at_release
 from rules.policy import ASKS, Policy
 from rules.timeline import Shipment, timelines
 from rules.verdict import verdict
