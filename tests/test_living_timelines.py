@@ -419,14 +419,14 @@ ELSEWHERE = [
     # Canada's law is the province's: no province known (no claims.country, no postal address), no citation.
     Expected(CA, "en", "2 days", "Thursday, November 19, 2026", None),
     Expected(CA_FR, "fr", "2 jours", "jeudi 19 novembre 2026", None),
-    Expected(NL, "en", "2 days", "Thursday 19 November 2026", "Article 7:19a(2) of the Dutch Civil Code"),
-    # No Japanese letters: English ones, with no law (Japan has no termination ladder in law.toml). Monday 23
-    # November is Labour Thanksgiving Day there.
-    Expected(JP, "en", "2 days", "Thursday 19 November 2026", None, date(2026, 11, 24)),
+    Expected(NL, "nl", "2 dagen", "donderdag 19 november 2026", "artikel 7:19a lid 2 van het Burgerlijk Wetboek"),
+    # Japanese letters, with no law (Japan has no termination ladder in law.toml). Monday 23 November is Labour
+    # Thanksgiving Day there.
+    Expected(JP, "ja", "2日", "2026年11月19日（木）", None, date(2026, 11, 24)),
 ]
 # Any of these in a letter for a country whose law it is not is a wrong citation.
 CITATIONS = ("Code de la consommation", "Consumer Rights Act", "BGB", "Codice del consumo", "66 bis", "2011/83",
-             "P-40.1", "Dutch Civil Code")
+             "P-40.1", "Burgerlijk Wetboek")
 
 
 def marketplaces(*wanted: str) -> pytest.MarkDecorator:
