@@ -65,8 +65,8 @@ def test_each_event_is_told_once_in_one_unread_message_per_pass(
     assert first["Auto-Submitted"] == "auto-generated" and first["Content-Language"] == "fr"
     text = body(first)
     # In the account's language: the draft to send, the claim held by the cap, the unauthenticated email.
-    assert "« demande de geste commercial » pour Lampe de bureau LED orientable (commande 171-5302846-9915233)" \
-        in text and "est dans vos brouillons" in text
+    assert ("Le courrier « demande de geste commercial » pour Lampe de bureau LED orientable "
+            "(commande 171-5302846-9915233)") in text and "est dans vos brouillons" in text
     assert "plafond de réclamations du jour" in text and UNDELIVERED in text
     assert f"commande {SPOOFED} ressemble à ceux du vendeur mais n'est pas authentifié" in text
     assert "lateclaim claims mark-sent" in text and "Bonjour" not in text  # the command, never the letter
@@ -178,7 +178,7 @@ def test_apprise_receives_the_same_notice_once(
     assert len(received) == 1
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "de", "it", "es"])
+@pytest.mark.parametrize("language", ["en", "fr", "de", "it", "es", "nl", "sv", "pl", "ja"])
 def test_every_kind_is_worded_in_every_language(language: str) -> None:
     fields = {"step": "B1", "item": "desk lamp", "order": LATE, "due": "2026-11-17", "id": "3", "why": "held_day",
               "day": "2026-11-30"}

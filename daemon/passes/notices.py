@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("lateclaim.notices")
 
-LANGUAGES = ("en", "fr", "de", "it", "es")
+LANGUAGES = ("en", "fr", "de", "it", "es", "nl", "sv", "pl", "ja")
 # What is told about a claim in each status; a draft in review mode waits as `queued`.
 BY_STATUS = {"drafted": "drafted", "discarded": "discarded", "answered": "answered", "uncertain": "uncertain",
              "refused": "refused"}
@@ -89,7 +89,7 @@ def shorten(text: str, width: int = ITEM_WIDTH) -> str:
 def day_words(day: date, language: str) -> str:
     from babel.dates import format_date
 
-    return str(format_date(day, "EEE d MMM", locale=language))
+    return str(format_date(day, phrases(language)["date"], locale=language))
 
 
 def _claim_event(claim: Claim, kind: str) -> Event:
