@@ -107,6 +107,7 @@ def test_sync_says_what_it_did_in_sentences(dovecot: Dovecot, imap_account: Acco
     assert ("Drafted a 'where is my parcel?' for Wireless Over-Ear Headphones, Black (order 203-8841957-6620374), "
             "due since Tue 17 Nov; it is in Drafts.") in text
     assert "Drafted a 'goodwill request' for Lampe de bureau LED orientable (order 171-5302846-9915233)" in text
+    assert "1 parcel is late or missing on the word of mail not authenticated as Amazon's: no claim" in text
     assert "Left a note in your INBOX" in text
     assert "sync_done" not in text  # the log line is for the journal, not for the person at the terminal
 

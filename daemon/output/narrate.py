@@ -87,6 +87,10 @@ def sentences(result: PassResult, store: Store, config: Config) -> list[str]:
                     "each is written when the cap allows.")
     if len(said) == 1 and not held:
         said.append("No claim is due.")
+    spoofed = [key for key in (result.notice.keys if result.notice else ()) if key.startswith("spoofed:")]
+    if spoofed:
+        said.append(f"{_plural(len(spoofed), 'parcel is', 'parcels are')} late or missing on the word of mail not "
+                    "authenticated as Amazon's: no claim (`lateclaim orders` shows which).")
     if result.notice is not None:
         said.append(f"Left a note in your INBOX: “{result.notice.subject}”.")
     return said
