@@ -91,3 +91,34 @@ def test_a_sellers_relayed_message_delivers_nothing() -> None:
     assert MessageInfo("x", sender="a@marketplace.amazon.co.uk").seller_relayed
     assert not MessageInfo("x", sender="a@amazon.co.uk").seller_relayed
     assert not MessageInfo("x", sender="a@marketplace.amazon.evil.example").seller_relayed
+
+
+def _email(subject: str, body: str, sent: str) -> bytes:
+    return (f'From: "Amazon.com" <shipment-tracking@amazon.com>\r\nSubject: {subject}\r\nDate: {sent}\r\n'
+            f"Message-ID: <{''.join(c for c in sent if c.isalnum())}@example.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n").encode()
+
+
+def test_read_from_the_emails_an_early_arrival_leaves_one_parcel_on_time() -> None:
+    """The issue's case, through parse(): shipped for Thursday 19, "arriving early: Tuesday 17", delivered on
+    the 17th. One parcel, promised the 19th, on time: no "where is my parcel?" for a second one."""
+    from pathlib import Path
+
+    from parsers import parse
+    from rules.verdict import VerdictKind, verdict
+    from tests.rules_helpers import policy
+
+    order = "113-2233445-5667788"
+    shipped_raw = _email(f"Your Amazon.com order #{order} has shipped",
+                         f"We've shipped your item.\r\nArriving: Thursday, November 19\r\nOrder # {order}\r\n"
+                         "* Electric kettle 1.7 L", "Fri, 13 Nov 2026 10:00:00 +0000")
+    early_raw = (Path(__file__).parent / "fixtures" / "amazon" / "us" / "revised_arriving_early_1.eml").read_bytes()
+    delivered_raw = _email(f"Delivered: Your Amazon.com order #{order}",
+                           f"Your package has been delivered.\r\nOrder # {order}", "Tue, 17 Nov 2026 18:00:00 +0000")
+    found = [Sighting(r.message, e) for r in map(parse, (shipped_raw, early_raw, delivered_raw)) for e in r.events]
+    assert [s.event.revision for s in found] == [False, True, False]
+    (parcel,) = timelines(found)
+    assert parcel.promise == DateWindow.on(date(2026, 11, 19))
+    assert parcel.delivered_on == date(2026, 11, 17)
+    assert verdict(parcel, at(2026, 11, 24), policy()).kind is VerdictKind.ON_TIME
