@@ -45,7 +45,7 @@ from daemon.errors import ConfigError, MailboxError, ResourceError, StateBusy
 from daemon.mail.imap import ImapMailbox
 from daemon.passes.pipeline import PassResult, imap_settings, sync_with
 from daemon.passes.sync import SyncSummary
-from daemon.state.lock import LockTimeout, WriterLock
+from daemon.state.lock import WriterLock
 from daemon.systemd import notify
 
 if TYPE_CHECKING:
@@ -297,18 +297,24 @@ class Service:
         state = self.config.state.path
         try:
             state.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with WriterLock(state):
-                there = ask(state, "who", timeout=5.0)
-                if there is not None:
-                    pid, _, what = there.partition(" ")
-                    raise StateBusy(f"another lateclaim (pid {pid}, `{what}`) is using {state}")
-                self.control = ControlServer(state, {"who": lambda: f"{os.getpid()} lateclaim run",
-                                                     "pass": self.pass_now})
-                self.control.start()
-        except LockTimeout:
-            pass  # a long command holds the state file: the first pass waits for it; `sync` will find no door
+            door = WriterLock(state).acquire()
+        except StateBusy:
+            return  # a long command holds the state file: the first pass waits for it; `sync` will find no door
         except OSError as exc:  # a read-only state directory, say: the first pass reports it
             log.warning("control_socket_unavailable", error=str(exc))
+            return
+        try:
+            there = ask(state, "who", timeout=5.0)
+            if there is not None:
+                pid, _, what = there.partition(" ")
+                raise StateBusy(f"another lateclaim (pid {pid}, `{what}`) is using {state}")
+            self.control = ControlServer(state, {"who": lambda: f"{os.getpid()} lateclaim run",
+                                                 "pass": self.pass_now})
+            self.control.start()
+        except OSError as exc:
+            log.warning("control_socket_unavailable", error=str(exc))
+        finally:
+            door.release()
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.request_stop)

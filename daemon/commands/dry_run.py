@@ -44,7 +44,8 @@ def dry_run(config: Config, now: datetime) -> str:
         _copy_state(config.state.path, copy)
         letters = DirOutbox(Path(workdir) / "letters")
         with ImapMailbox(imap_settings(config)) as mailbox, Store(copy) as store:
-            result = run_pass(mailbox, Channels(drafts=letters, smtp=letters), store, config, now, mailbox=mailbox)
+            channels = Channels(drafts=letters, smtp=letters, mailbox=mailbox)  # letters already there: adopted
+            result = run_pass(mailbox, channels, store, config, now, mailbox=mailbox)
             claims = {c.id: c for c in store.claims()}
     lines = [f"Dry run as of {now.isoformat(timespec='minutes')} (nothing was written: no draft, no email, "
              f"the state file untouched): {result.sync.new} new messages would be read."]

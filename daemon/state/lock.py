@@ -18,15 +18,12 @@ import os
 import time
 from pathlib import Path
 
+from daemon.errors import StateBusy
+
 WAIT = 30.0  # seconds a writer waits for another one before giving up with one line
 POLL = 0.05  # seconds between two tries while waiting
 
 command = "lateclaim"  # who we are, as the lock file says it (`lateclaim sync`): daemon.cli sets it
-
-
-class LockTimeout(Exception):
-    """Another lateclaim held the lock for longer than the wait: 'another lateclaim (pid N, `lateclaim run`) is
-    using PATH' (daemon.state.store raises it as StateBusy, a StoreError)."""
 
 
 def lock_path(state: Path) -> Path:
@@ -48,7 +45,8 @@ def busy_message(state: Path) -> str:
 
 
 class WriterLock:
-    """The state file's writer lock; `acquire` waits up to `wait` seconds, then raises LockTimeout."""
+    """The state file's writer lock; `acquire` waits up to `wait` seconds, then raises StateBusy (a StoreError):
+    'another lateclaim (pid N, `lateclaim run`) is using PATH'."""
 
     def __init__(self, state: Path) -> None:
         self.state = state
@@ -64,7 +62,7 @@ class WriterLock:
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() >= deadline:
-                    raise LockTimeout(busy_message(self.state)) from None
+                    raise StateBusy(busy_message(self.state)) from None
                 time.sleep(POLL)
                 continue
             except BaseException:

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from daemon.errors import ForeignFile, StateBusy, StoreError
+from daemon.errors import ForeignFile, StoreError
 from daemon.state import statefile
-from daemon.state.lock import LockTimeout, WriterLock
+from daemon.state.lock import WriterLock
 from daemon.state.records import event_from_record, event_to_record
 from parsers.model import Event, MessageInfo, ParseResult, Status
 
@@ -357,11 +357,9 @@ class Store:
     @staticmethod
     def _lock(path: Path, wait: float | None) -> WriterLock:
         """The writer lock, taken before the file is created or migrated: two first runs cannot both make it."""
-        try:
+        try:  # StateBusy (a StoreError) when another writer keeps it longer than the wait
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             return WriterLock(path).acquire() if wait is None else WriterLock(path).acquire(wait)
-        except LockTimeout as exc:
-            raise StateBusy(str(exc)) from None
         except OSError as exc:
             raise StoreError(f"state file {path}: cannot take its lock: {exc.strerror or exc}") from None
 
