@@ -202,15 +202,16 @@ def two_folders(dovecot: Dovecot, tmp: Path, count: int) -> None:
 
 
 def seed(store: Store, parcels: int, awaiting: int) -> None:
-    """`parcels` orders, each shipped and delivered on time (three realistic emails' events, numbers of their
-    own), and `awaiting` claims sent and awaiting an answer; straight into the state file."""
+    """`parcels` orders, each ordered, shipped and delivered on time (three realistic emails' events, numbers of
+    their own, authentic), and `awaiting` claims sent and awaiting an answer; straight into the state file."""
     templates = [parsers.parse(_realistic.email(kind, "en", seed)) for kind, seed in
                  (("ordered", 8), ("shipped", 0), ("delivered", 12))]
     batch = []
     for n in range(parcels):
         order = f"{100 + n % 900:03d}-{n:07d}-{n:07d}"
         for k, template in enumerate(templates):
-            message = replace(template.message, message_id=f"seed-{n}-{k}@amazon.com")
+            # Authentic, as Gmail's receiving server says of real Amazon mail.
+            message = replace(template.message, message_id=f"seed-{n}-{k}@amazon.com", authenticated=True)
             events = tuple(replace(e, order_ids=(order,)) for e in template.events)
             batch.append((3 * n + k + 1, replace(template, message=message, events=events), None))
         if len(batch) >= 3000 or n == parcels - 1:

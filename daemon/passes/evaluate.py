@@ -6,6 +6,7 @@ removal from Drafts, which daemon.passes.delivery carries out); a notice drafted
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -70,13 +71,14 @@ def history(store: Store) -> list[PastClaim]:
     return [past_claim(c) for c in store.claims()]
 
 
-def decisions(store: Store, config: Config, now: datetime) -> Decisions:
-    return decide_all(timelines(store.sightings()), now, policy_of(config), history(store))
+def decisions(store: Store, config: Config, now: datetime, order_ids: Collection[str] | None = None) -> Decisions:
+    """What is due now, for every parcel or for those of `order_ids` (and the orders an email joins to them)."""
+    return decide_all(timelines(store.sightings(order_ids)), now, policy_of(config), history(store))
 
 
-def outlooks(store: Store, config: Config, now: datetime) -> list[Outlook]:
-    """Each parcel with its verdict and what is due (`lateclaim orders`)."""
-    return decisions(store, config, now).outlooks
+def outlooks(store: Store, config: Config, now: datetime, order_ids: Collection[str] | None = None) -> list[Outlook]:
+    """Each parcel (of `order_ids`, if given) with its verdict and what is due (`lateclaim orders`)."""
+    return decisions(store, config, now, order_ids).outlooks
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ def spoofed_events(store: Store, config: Config, now: datetime) -> list[Event]:
     from daemon.passes.evaluate import outlooks
 
     found = []
-    for outlook in outlooks(store, config, now):
+    # Only orders named by mail that is not authentic can be: the others are not decided again at each pass.
+    for outlook in outlooks(store, config, now, store.orders_with_unauthenticated_mail()):
         shipment = outlook.shipment
         if shipment.authenticated or outlook.verdict.kind.value not in ("late", "overdue"):
             continue

@@ -618,6 +618,14 @@ class Store:
         rows = self.db.execute("SELECT order_id, changes FROM revisits WHERE due_at <= ?", (_ts(now),))
         return {row["order_id"]: row["changes"] for row in rows}
 
+    def orders_with_unauthenticated_mail(self) -> set[str]:
+        """The orders named by an email without an authentic verdict (or forwarded): only their parcels can be
+        judged on mail that is not authentic Amazon mail (the user's own word counts as authentic)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT o.order_id FROM event_orders o JOIN events e ON e.id = o.event_id "
+            "JOIN messages m USING (identity) WHERE m.authenticated IS NOT 1 OR m.forwarded")
+        return {row[0] for row in rows}
+
     def held_orders(self) -> set[str]:
         """The orders with a claim a cap holds back."""
         rows = self.db.execute("SELECT DISTINCT order_id FROM claims WHERE held != ''")
