@@ -4,6 +4,8 @@ decision of every order records, day after day, caps and ladders included."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -111,3 +113,22 @@ def test_an_orders_emails_include_those_that_join_it_to_another(tmp_path: Path) 
         assert {s.message.message_id for s in store.sightings({"222"})} == {"a", "ab", "b"}
         assert {s.message.message_id for s in store.sightings({"333"})} == {"c"}
         assert store.due_orders(datetime(2026, 11, 16, tzinfo=ZONE)).keys() == {"111", "222", "333"}
+
+
+def test_parcels_judged_on_mail_that_is_not_authentic_are_still_found(tmp_path: Path) -> None:
+    """The notices' check for such parcels reads only the orders named by mail without an authentic verdict:
+    an overdue parcel promised by forged mail is told, one promised by Amazon's own is not looked at."""
+    from daemon.passes.notices import spoofed_events
+
+    sent = datetime(2026, 11, 16, 9, tzinfo=ZONE)
+    genuine = amazon_mail(FR, "ordered", "171-0000001-0000001", sent, (ITEMS[0],), date(2026, 11, 18))
+    message = email.message_from_bytes(amazon_mail(FR, "ordered", "171-0000002-0000002", sent, (ITEMS[1],),
+                                                   date(2026, 11, 18)), policy=email.policy.SMTP)
+    del message["Authentication-Results"]  # no verdict from the receiving server
+    forged = message.as_bytes()
+    with Store(tmp_path / "state.db") as store:
+        for uid, raw in enumerate((genuine, forged), start=1):
+            store.ingest("INBOX", 1, uid, parsers.parse(raw), parsers.PARSER_VERSION, sent)
+        assert store.orders_with_unauthenticated_mail() == {"171-0000002-0000002"}
+        found = spoofed_events(store, Config(), datetime(2026, 11, 25, 12, tzinfo=ZONE))
+        assert [event.key for event in found] == ["spoofed:171-0000002-0000002:1"]
