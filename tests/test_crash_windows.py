@@ -43,12 +43,13 @@ def test_a_replacement_interrupted_on_one_day_is_finished_on_the_next(
     moment = life.moment(date(2026, 11, 23), 12, 30).isoformat()
     os.environ["LATECLAIM_NOW"] = moment
     try:
-        crashed = setup.lateclaim("sync", "--once", "--config", life.config, crash_at="draft_removed")
+        crashed = setup.lateclaim("sync", "--once", "--config", life.config, "--as-of", moment,
+                                  crash_at="draft_removed")
     finally:
         del os.environ["LATECLAIM_NOW"]
     assert crashed.returncode == -9  # killed between taking the old notice out and putting the new one in
     assert life.drafts() == []
-    life.sync(date(2026, 11, 24), 9)  # the next pass falls on the next day
+    life.sync(date(2026, 11, 24))  # the next pass falls on the next day, when the notice is rewritten
     (notice,) = life.drafts()  # put back once, written as of the 24th: seven days from then
     assert "décembre 2026" in notice.get_content() and "30 novembre 2026" not in notice.get_content()
     assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
@@ -65,7 +66,7 @@ def lamp_mail(dovecot: Dovecot, account: Account, *names: str) -> None:
 def sync_at(config: str, moment: str, crash_at: str | None = None) -> int:
     os.environ["LATECLAIM_NOW"] = moment
     try:
-        return setup.lateclaim("sync", "--once", "--config", config, crash_at=crash_at).returncode
+        return setup.lateclaim("sync", "--once", "--config", config, "--as-of", moment, crash_at=crash_at).returncode
     finally:
         del os.environ["LATECLAIM_NOW"]
 
