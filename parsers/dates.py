@@ -9,9 +9,10 @@ day after the email's date (Amazon says "today" for today). Everything is comput
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -111,29 +112,23 @@ class DateReader:
         """Every date mention, in order, longest first where they overlap."""
         found: list[Found] = []
         taken: list[tuple[int, int]] = []
-
-        def free(a: int, b: int) -> bool:
-            return all(b <= s or a >= e for s, e in taken)
-
-        for index, pattern in enumerate(self.patterns):
-            for m in pattern.finditer(text):
-                if not free(m.start(), m.end()):
-                    continue
-                item = self._explicit(index, m)
-                if item is not None:
-                    found.append(item)
-                    taken.append((m.start(), m.end()))
-        if self.relative_pattern is not None:
-            for m in self.relative_pattern.finditer(text):
-                if free(m.start(), m.end()):
-                    offset = self.relative.get(_fold(m.group("rel")), 0)
-                    found.append(Found(m.start(), m.end(), relative_days=offset))
-                    taken.append((m.start(), m.end()))
-        for m in self.weekday_alone.finditer(text):
-            if free(m.start(), m.end()):
-                found.append(Found(m.start(), m.end(), weekday=self.names.weekdays[_fold(m.group("wd"))]))
+        for m, make in self._candidates(text):  # lazily: each candidate is checked against those taken before it
+            if all(m.end() <= s or m.start() >= e for s, e in taken) and (item := make()) is not None:
+                found.append(item)
                 taken.append((m.start(), m.end()))
         return sorted(found, key=lambda f: f.start)
+
+    def _candidates(self, text: str) -> Iterator[tuple[re.Match[str], Callable[[], Found | None]]]:
+        """Each possible mention with what it would be, the most explicit kinds first: full dates, then words
+        such as "tomorrow", then a weekday alone."""
+        for index, pattern in enumerate(self.patterns):
+            for m in pattern.finditer(text):
+                yield m, partial(self._explicit, index, m)
+        if self.relative_pattern is not None:
+            for m in self.relative_pattern.finditer(text):
+                yield m, partial(Found, m.start(), m.end(), relative_days=self.relative.get(_fold(m.group("rel")), 0))
+        for m in self.weekday_alone.finditer(text):
+            yield m, partial(Found, m.start(), m.end(), weekday=self.names.weekdays[_fold(m.group("wd"))])
 
     def _explicit(self, index: int, m: re.Match[str]) -> Found | None:
         groups = m.groupdict()
