@@ -238,6 +238,21 @@ class _Order:
             parcel.add(sighting)
         return parcel
 
+    def _place_shipment(self, sighting: Sighting, chosen: _Parcel | None) -> None:
+        """A shipped email is one parcel: the parcel it names (announced again), else the one parcel still
+        waiting to ship (planned by the order confirmation, say), else a new one."""
+        event = sighting.event
+        if chosen is not None and chosen.match(event) == STRONG:
+            chosen.add(sighting)
+            return
+        waiting = [p for p in self.parcels if not p.shipped and not p.arrived and p.match(event) == NEUTRAL]
+        if len(waiting) > 1 and event.promise is not None:
+            waiting = [p for p in waiting if _expected_end(p) == event.promise.end]
+        if event.kind is EventKind.SHIPPED and len(waiting) == 1:
+            waiting[0].add(sighting)
+        else:
+            self.new_parcel(sighting)
+
     def place(self, sighting: Sighting) -> None:
         event = sighting.event
         if event.kind in CLOSING:
@@ -256,18 +271,7 @@ class _Order:
         chosen, candidates = _choose(event, self.parcels)
         revision = _revises(event)
         if event.kind in (EventKind.SHIPPED, EventKind.ORDERED) and not revision:
-            # A shipped email is one parcel: the parcel it names (announced again), else the one parcel still
-            # waiting to ship (planned by the order confirmation, say), else a new one.
-            if chosen is not None and chosen.match(event) == STRONG:
-                chosen.add(sighting)
-                return
-            waiting = [p for p in self.parcels if not p.shipped and not p.arrived and p.match(event) == NEUTRAL]
-            if len(waiting) > 1 and event.promise is not None:
-                waiting = [p for p in waiting if _expected_end(p) == event.promise.end]
-            if event.kind is EventKind.SHIPPED and len(waiting) == 1:
-                waiting[0].add(sighting)
-            else:
-                self.new_parcel(sighting)
+            self._place_shipment(sighting, chosen)
             return
         if chosen is not None:
             chosen.add(sighting)

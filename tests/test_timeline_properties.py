@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parsers.model import EventKind
-from rules.claims import PastClaim, decide_all
+from rules.claims import ClaimDecision, PastClaim, decide_all
 from rules.timeline import Sighting, timelines
 from tests.rules_helpers import PARIS, ordered, policy, sighting
 
@@ -48,6 +48,30 @@ def emails(story: dict[str, object]) -> list[Sighting]:
     return found
 
 
+def assert_may_be_written(d: ClaimDecision, claims: dict[tuple[str, int], PastClaim], today: date, promise: date,
+                          arrival_day: date | None, arrived_by_now: bool) -> None:
+    """A new letter is the parcel's first of its kind and step, and its track's conditions hold today."""
+    key = (d.track, d.step)
+    assert key not in claims, f"a second {key} claim for one parcel"
+    if d.track == "B":
+        assert not arrived_by_now, "a non-delivery letter about a parcel that arrived"
+        assert today > promise, "a non-delivery letter before the promised day was over"
+        assert d.step == 1 or claims["B", d.step - 1].status == "sent", "a step before the last went out"
+    else:
+        assert arrival_day is not None and today >= arrival_day > promise
+
+
+def send_due_drafts(claims: dict[tuple[str, int], PastClaim], send_after: int | None, today: date,
+                    now: datetime) -> None:
+    """The user sends each draft `send_after` days after it was written; a notice still gives its full period."""
+    for key, claim in list(claims.items()):
+        if claim.status == "drafted" and send_after is not None \
+                and (today - claim.created_at.date()).days >= send_after:
+            if claim.deadline is not None:
+                assert (claim.deadline - today).days >= NOTICE_DAYS, "a notice shorter than its period"
+            claims[key] = replace(claim, status="sent", sent_at=now)
+
+
 @settings(max_examples=120, deadline=None)
 @given(stories())
 def test_the_rules_keep_their_promises_on_any_timeline(story: dict[str, object]) -> None:
@@ -72,24 +96,13 @@ def test_the_rules_keep_their_promises_on_any_timeline(story: dict[str, object])
                                                           deadline=date.fromisoformat(given_) if given_ else None)
         for d in decided.new:
             key = (d.track, d.step)
-            assert key not in claims, f"a second {key} claim for one parcel"
             assert resolved_on is None, "a letter after the user settled the case"
-            if d.track == "B":
-                assert not arrived_by_now, "a non-delivery letter about a parcel that arrived"
-                assert today > promise, "a non-delivery letter before the promised day was over"
-                assert d.step == 1 or claims["B", d.step - 1].status == "sent", "a step before the last went out"
-            else:
-                assert arrival_day is not None and today >= arrival_day > promise
+            assert_may_be_written(d, claims, today, promise, arrival_day, arrived_by_now)
             deadline = date.fromisoformat(d.evidence["deadline_given"]) if "deadline_given" in d.evidence else None
             claims[key] = PastClaim(d.order_id, d.shipment, d.track, d.step, now, "drafted", id=len(claims) + 1,
                                     deadline=deadline, written_at=now)
         # The user's day: sends the drafts whose time has come (after the pass), or settles the case.
-        for key, claim in list(claims.items()):
-            if claim.status == "drafted" and story["send_after"] is not None \
-                    and (today - claim.created_at.date()).days >= story["send_after"]:  # type: ignore[operator]
-                if claim.deadline is not None:
-                    assert (claim.deadline - today).days >= NOTICE_DAYS, "a notice shorter than its period"
-                claims[key] = replace(claim, status="sent", sent_at=now)
+        send_due_drafts(claims, story["send_after"], today, now)  # type: ignore[arg-type]
         if story["resolve_on"] is not None and today == promise + timedelta(days=story["resolve_on"]) and claims:  # type: ignore[operator]
             key = max(claims, key=lambda k: claims[k].created_at)
             claims[key] = replace(claims[key], status="closed")
