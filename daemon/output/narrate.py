@@ -13,6 +13,7 @@ from daemon.state.store import Claim, Store
 
 if TYPE_CHECKING:
     from daemon.passes.pipeline import PassResult
+    from daemon.passes.sync import SyncSummary
 
 ITEM_WIDTH = 40
 SHOWN = 5  # claims named one by one; beyond this, counted
@@ -53,18 +54,18 @@ def _where(claim: Claim, config: Config) -> str:
     return f"it is {claim.status}"
 
 
+def _mail_read(read: SyncSummary) -> str:
+    if not read.new:
+        return "No new mail."
+    aside = read.statuses.get("quarantined", 0)
+    return (f"Read {_plural(read.new, 'new email', 'new emails')}"
+            + (f" ({_plural(aside, 'set aside', 'set aside')}: `lateclaim doctor` tells why)" if aside else "") + ".")
+
+
 def sentences(result: PassResult, store: Store, config: Config) -> list[str]:
     """The pass in a few sentences: the mail read, each claim written (up to SHOWN), withdrawn or followed, the
     claims a cap holds, and what the user was told."""
-    said: list[str] = []
-    read = result.sync
-    if read.new:
-        aside = read.statuses.get("quarantined", 0)
-        said.append(f"Read {_plural(read.new, 'new email', 'new emails')}"
-                    + (f" ({_plural(aside, 'set aside', 'set aside')}: `lateclaim doctor` tells why)" if aside else "")
-                    + ".")
-    else:
-        said.append("No new mail.")
+    said = [_mail_read(result.sync)]
     claims = {c.id: c for c in store.claims()}
     written = [claims[i] for i in dict.fromkeys([*result.delivered, *result.evaluation.created])
                if i in claims and not claims[i].held]

@@ -118,24 +118,7 @@ def record_decisions(store: Store, config: Config, now: datetime, full: bool = F
         marks = store.revisit_marks(store.orders_joined({*due, *store.held_orders()}))
         sightings = store.sightings(marks)
     decided = decide_all(timelines(sightings), now, policy, history(store))
-    waiting = {(c.order_id, c.shipment, c.track, c.step): c for c in store.claims(["queued"]) if c.held}
-    created: list[int] = []
-    held: list[int] = []
-    released: list[int] = []
-    for d in decided.new:
-        existing = waiting.get((d.order_id, d.shipment, d.track, d.step))
-        if existing is not None:
-            if d.held is None:  # released: its letter is written again, so that its dates are today's
-                store.update_claim(existing.id, now, held="", note="released by the caps", subject=d.letter.subject,
-                                   body=d.letter.body, evidence=d.evidence)
-                released.append(existing.id)
-            elif d.held != existing.held:
-                store.update_claim(existing.id, now, held=d.held, note=d.held)
-                held.append(existing.id)
-            continue
-        claim_id = _add(store, config, d, now)
-        if claim_id is not None:
-            (held if d.held else created).append(claim_id)
+    created, held, released = _record_new(store, config, decided.new, now)
     withdrawn = []
     for w in decided.withdraw:
         assert w.claim.id is not None
@@ -158,6 +141,31 @@ def record_decisions(store: Store, config: Config, now: datetime, full: bool = F
         rewritten.append(r.claim.id)
     store.set_revisits(_revisits(decided.outlooks, marks), marks, basis(config), now)
     return Evaluation(created, held, released, withdrawn, rewritten, len(marks))
+
+
+def _record_new(store: Store, config: Config, new: list[ClaimDecision], now: datetime
+                ) -> tuple[list[int], list[int], list[int]]:
+    """The new claims recorded, and those a cap held before released or held for another reason; their ids as
+    (created, held, released)."""
+    waiting = {(c.order_id, c.shipment, c.track, c.step): c for c in store.claims(["queued"]) if c.held}
+    created: list[int] = []
+    held: list[int] = []
+    released: list[int] = []
+    for d in new:
+        existing = waiting.get((d.order_id, d.shipment, d.track, d.step))
+        if existing is not None:
+            if d.held is None:  # released: its letter is written again, so that its dates are today's
+                store.update_claim(existing.id, now, held="", note="released by the caps", subject=d.letter.subject,
+                                   body=d.letter.body, evidence=d.evidence)
+                released.append(existing.id)
+            elif d.held != existing.held:
+                store.update_claim(existing.id, now, held=d.held, note=d.held)
+                held.append(existing.id)
+            continue
+        claim_id = _add(store, config, d, now)
+        if claim_id is not None:
+            (held if d.held else created).append(claim_id)
+    return created, held, released
 
 
 def _revisits(outlooks: list[Outlook], marks: dict[str, int]) -> dict[str, datetime | None]:

@@ -290,6 +290,24 @@ def _tighten_directory(path: Path) -> None:
         directory.chmod(0o700)
 
 
+def _identify(path: Path) -> statefile.Kind:
+    try:
+        return statefile.identify(path)
+    except ForeignFile as exc:
+        raise StoreError(f"state file {path}: {exc}") from None
+
+
+def _open_writable(path: Path, kind: statefile.Kind) -> sqlite3.Connection:
+    """Our own file, made if missing, private (0600, in a 0700 directory when the directory is ours), opened."""
+    if kind == "missing":
+        statefile.create(path)
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # lateclaim's own file: mail is personal data
+    with contextlib.suppress(OSError):  # best effort: a directory it cannot list or chmod stays as is
+        _tighten_directory(path)
+    return sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+
+
 class Store:
     def __init__(self, path: Path, readonly: bool = False, wait: float | None = None) -> None:
         """`readonly` is for commands that only look (orders, claims list): they create nothing, so that root
@@ -298,30 +316,18 @@ class Store:
         until it is closed, waiting `wait` seconds at most (default lock.WAIT) for another writer to finish."""
         self.path = path
         self.lock: WriterLock | None = None
-        try:
-            kind = statefile.identify(path)  # before anything is opened for writing or chmodded
-        except ForeignFile as exc:
-            raise StoreError(f"state file {path}: {exc}") from None
+        kind = _identify(path)  # before anything is opened for writing or chmodded
         if readonly and kind == "missing":
             raise StoreError(f"state file {path}: there is none yet (run `lateclaim sync` first)")
         if not readonly:
             self.lock = self._lock(path, wait)
             try:
-                kind = statefile.identify(path)  # another writer may have made it while this one waited
-            except ForeignFile as exc:
+                kind = _identify(path)  # another writer may have made it while this one waited
+            except StoreError:
                 self._unlock()
-                raise StoreError(f"state file {path}: {exc}") from None
+                raise
         try:
-            if readonly:
-                self.db = _open_readonly(path)
-            else:
-                if kind == "missing":
-                    statefile.create(path)
-                elif path.stat().st_mode & 0o077:
-                    path.chmod(0o600)  # lateclaim's own file: mail is personal data
-                with contextlib.suppress(OSError):  # best effort: a directory it cannot list or chmod stays as is
-                    _tighten_directory(path)
-                self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.db = _open_readonly(path) if readonly else _open_writable(path, kind)
             self.db.row_factory = sqlite3.Row
             self._match_owner()
             if readonly:
@@ -329,16 +335,7 @@ class Store:
                     raise StoreError(f"state file {path}: schema {self.schema_version}, this lateclaim reads "
                                      f"{SCHEMA_VERSION} (run `lateclaim sync` once to bring it up to date)")
                 return
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
-            # A bounded WAL: checkpointed every WAL_PAGES pages and cut back after, instead of growing to 4 MB
-            # and staying so. On a nearly full disk a long sync then still records message after message.
-            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
-            self.db.execute(f"PRAGMA journal_size_limit = {WAL_PAGES * 4096}")
-            if kind == "unstamped":  # the first version's file: lateclaim's tables, no application_id yet
-                self.db.execute(f"PRAGMA application_id = {statefile.APPLICATION_ID}")
-            self._migrate()
+            self._prepare(kind)
         except (OSError, sqlite3.Error, StoreError) as exc:
             if hasattr(self, "db"):
                 self.db.close()  # a connection left open would keep the WAL from being checkpointed
@@ -346,6 +343,19 @@ class Store:
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"state file {path}: {exc}") from None
+
+    def _prepare(self, kind: statefile.Kind) -> None:
+        """The writer's settings, the stamp of a first version's file, and the schema brought up to date."""
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = FULL")  # a committed claim state survives a power cut
+        # A bounded WAL: checkpointed every WAL_PAGES pages and cut back after, instead of growing to 4 MB
+        # and staying so. On a nearly full disk a long sync then still records message after message.
+        self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
+        self.db.execute(f"PRAGMA journal_size_limit = {WAL_PAGES * 4096}")
+        if kind == "unstamped":  # the first version's file: lateclaim's tables, no application_id yet
+            self.db.execute(f"PRAGMA application_id = {statefile.APPLICATION_ID}")
+        self._migrate()
 
     def _match_owner(self) -> None:
         """Root looking at a service's state (`sudo lateclaim orders`) must not leave WAL files the service's
@@ -705,32 +715,18 @@ class Store:
         placed: dict[str, Any] | None = None, missing_since: datetime | Literal["clear"] | None = None,
     ) -> None:
         """Change the given columns; None leaves a column as it is."""
-        changes: dict[str, Any] = {"updated_at": _ts(now)}
-        if next_requested:
-            changes["next_requested_at"] = _ts(now)
-        if attempted_at is not None:
-            changes["attempted_at"] = _ts(attempted_at)
-        if sent_message_id is not None:
-            changes["sent_message_id"] = sent_message_id
-        if placed is not None:
-            changes["placed"] = json.dumps(placed)
-        if missing_since is not None:
+        given: dict[str, Any] = {
+            "status": status, "held": held, "delivery": delivery, "sent_message_id": sent_message_id,
+            "sent_at": sent_at and _ts(sent_at), "attempted_at": attempted_at and _ts(attempted_at),
+            "next_requested_at": _ts(now) if next_requested else None,
+            "placed": None if placed is None else json.dumps(placed),
+            "evidence": None if evidence is None else json.dumps(evidence, ensure_ascii=False),
+            "outcome": outcome, "outcome_note": None if outcome is None else note,
+            **({"subject": subject, "body": body} if subject is not None and body is not None else {}),
+        }
+        changes = {"updated_at": _ts(now), **{column: value for column, value in given.items() if value is not None}}
+        if missing_since is not None:  # "clear": back to NULL
             changes["missing_since"] = None if missing_since == "clear" else _ts(missing_since)
-        if subject is not None and body is not None:
-            changes["subject"], changes["body"] = subject, body
-        if evidence is not None:
-            changes["evidence"] = json.dumps(evidence, ensure_ascii=False)
-        if outcome is not None:
-            changes["outcome"] = outcome
-            changes["outcome_note"] = note
-        if status is not None:
-            changes["status"] = status
-        if held is not None:
-            changes["held"] = held
-        if delivery is not None:
-            changes["delivery"] = delivery
-        if sent_at is not None:
-            changes["sent_at"] = _ts(sent_at)
         assignments = ", ".join(f"{column} = ?" for column in changes)
         with self.transaction() as db:
             db.execute(f"UPDATE claims SET {assignments} WHERE id = ?", (*changes.values(), claim_id))
