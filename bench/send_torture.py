@@ -76,7 +76,7 @@ def settled(config: Path) -> bool:
         return {c.status for c in store.claims()} <= {"sent", "uncertain"} and len(store.claims()) == 2
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901, PLR0915 - the torture run as one script, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=120)
     parser.add_argument("--seed", type=int, default=1)

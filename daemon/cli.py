@@ -100,7 +100,7 @@ def action(group: argparse._SubParsersAction[argparse.ArgumentParser], command: 
     return sub
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, no logic: one add_argument per option
     parser = argparse.ArgumentParser(
         prog="lateclaim",
         description="Watches your mailbox for Amazon order and delivery emails, keeps each shipment's "

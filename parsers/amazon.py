@@ -73,7 +73,7 @@ def detect_language(mail: Mail, marketplace: Marketplace) -> str:
     return next((lang for lang in marketplace.languages if lang in leaders), leaders[0])
 
 
-def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:
+def kind_of(mail: Mail, p: Phrases) -> tuple[EventKind | None, str]:  # noqa: C901 - the evidence in its order, one rule each
     """The email's kind and the rule that said so; (None, reason) for Amazon mail that is not a shipment's.
 
     Decided by what the email itself states, in this order: the subject, the main heading, the body's

@@ -79,7 +79,7 @@ def author(value: str) -> str:
 
 # -- RFC 5322 lexing: comments and quoted strings -----------------------------------------------------------
 
-def _lex(value: str) -> list[tuple[str, str]]:
+def _lex(value: str) -> list[tuple[str, str]]:  # noqa: C901 - a lexer: one branch per character class and state
     """(kind, text) pieces: "text", "quoted" (a quoted string's content) or "sep" (";"). Comments, nested or
     not, are dropped. An unterminated comment or quote swallows the rest: fail closed."""
     pieces: list[tuple[str, str]] = []
@@ -246,10 +246,9 @@ def _verdict(results: list[list[str]], from_domain: str) -> bool:
     return False
 
 
-def _arc_results(fields: Fields, block: Fields, trusted: Sequence[str]) -> list[list[str]] | None:
-    """The results of the newest ARC set, when that set is complete, well-formed, inside `block` (written by
-    the trusted server) and sealed by the trusted server's domain, and the chain under it is complete; None
-    otherwise."""
+def _arc_sets(fields: Fields) -> dict[int, dict[str, list[str]]] | None:
+    """The ARC headers by instance (1, 2...) and name; None when an instance number is malformed or out of range,
+    or one is missing below the highest."""
     sets: dict[int, dict[str, list[str]]] = {}
     for name, value in fields:
         if name in ("arc-seal", "arc-message-signature"):
@@ -263,6 +262,16 @@ def _arc_results(fields: Fields, block: Fields, trusted: Sequence[str]) -> list[
             return None
         sets.setdefault(int(instance), {}).setdefault(name, []).append(value)
     if not sets or sorted(sets) != list(range(1, max(sets) + 1)):
+        return None
+    return sets
+
+
+def _arc_results(fields: Fields, block: Fields, trusted: Sequence[str]) -> list[list[str]] | None:
+    """The results of the newest ARC set, when that set is complete, well-formed, inside `block` (written by
+    the trusted server) and sealed by the trusted server's domain, and the chain under it is complete; None
+    otherwise."""
+    sets = _arc_sets(fields)
+    if sets is None:
         return None
     for number, headers in sets.items():
         if any(len(headers.get(n, [])) != 1 for n in ("arc-seal", "arc-message-signature",
