@@ -383,12 +383,19 @@ def now_or_as_of(args: argparse.Namespace, config: Config) -> datetime:
 def acting_now(args: argparse.Namespace, config: Config) -> datetime:
     """now_or_as_of for a command that writes drafts, sends or records: the clock only moves forward, so a
     moment later than now is refused (read-only commands and `sync --dry-run` may look ahead)."""
-    moment = now_or_as_of(args, config)
-    if moment > clock.now():
+    moment, now = now_or_as_of(args, config), clock.now()
+    if moment > now and _is_end_of_today(moment, now):
+        return now  # `--as-of 2026-12-06` on the 6th: the day so far, not its end that has not come yet
+    if moment > now:
         raise UsageError(f"--as-of {moment.isoformat()} is later than now: `lateclaim {args.command}` would write "
                          "and send as of a day that has not come. Look ahead with `lateclaim sync --dry-run "
                          "--as-of ...` or `lateclaim orders --as-of ...`, which write nothing")
     return moment
+
+
+def _is_end_of_today(moment: datetime, now: datetime) -> bool:
+    """A date-only --as-of (read as the end of that day) naming today, in the zone it was given in."""
+    return moment.time() == time(23, 59, 59) and moment.date() == now.astimezone(moment.tzinfo).date()
 
 
 # -- commands ------------------------------------------------------------------------------------------

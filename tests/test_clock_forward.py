@@ -7,6 +7,7 @@ import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from daemon import clock
 from tests import lateclaim_setup as setup
@@ -39,6 +40,9 @@ def test_a_future_as_of_is_refused_where_it_would_write_and_dry_run_writes_nothi
     assert dovecot.messages(imap_account.username, DRAFTS) == []
     assert dovecot.flags(imap_account.username, "INBOX") == flags  # nothing marked read either
 
+    today = clock.now().astimezone(ZoneInfo("Europe/Paris")).date().isoformat()  # the config's rules.timezone
+    today_so_far = setup.lateclaim("sync", "--once", "--as-of", today, "--config", config)
+    assert today_so_far.returncode == 0, today_so_far.stderr  # a date alone naming today: the day so far
     assert setup.lateclaim("sync", "--once", "--config", config).returncode == 0  # now: real
     past = setup.lateclaim("orders", "--json", "--as-of", ahead, "--config", config)  # read-only: may look ahead
     assert past.returncode == 0 and json.loads(past.stdout)
