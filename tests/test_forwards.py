@@ -61,6 +61,15 @@ def test_forwarded_amazon_mail_is_read_only_when_unauthenticated_mail_is_trusted
     dovecot.deliver(imap_account.username, note(me, "note-1@example.com"))
     dovecot.deliver(imap_account.username, forward("stranger@example.org", "02_fr_expedie_bouilloire.eml",
                                                    "fwd-2@example.org"))
+    # The user's own draft and a notice of ours name Amazon too, from the same address: neither is a forward.
+    dovecot.deliver(imap_account.username, forward(me, "02_fr_expedie_bouilloire.eml", "draft-1@example.com"))
+    dovecot.doveadm("flags", "add", "-u", imap_account.username, "\\Draft", "mailbox", "INBOX", "header",
+                    "Message-ID", "draft-1@example.com")
+    notice = EmailMessage()
+    notice["From"], notice["To"], notice["Subject"] = me, me, "lateclaim: a draft to send about your Amazon parcel"
+    notice["Message-ID"], notice["X-Lateclaim-Notice"] = "<notice-1@example.com>", "1"
+    notice.set_content("A letter to Amazon waits in your Drafts.")
+    dovecot.deliver(imap_account.username, notice.as_bytes())
     config = load(setup.write_config(tmp_path, imap_account, rules={"trust_unauthenticated": trusted}))
     with Store(config.state.path) as store, ImapMailbox(imap_settings(config)) as mailbox:
         summary = ingest(mailbox, store, config, NOW)

@@ -29,6 +29,7 @@ from daemon import __version__
 from daemon.config import is_loopback
 from daemon.errors import MailboxError
 
+NOTICE_HEADER = "X-Lateclaim-Notice"  # marks lateclaim's notices to the user (daemon/passes/notices.py)
 IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
 
 
@@ -342,10 +343,13 @@ class ImapMailbox:
             return ()
         self._open(folder)
         start = last_uid
+        # Never our own drafts or notices: they come from the user's address too, and name Amazon.
         if self.gmail:
-            criteria: list[Any] = ["X-GM-RAW", "from:(" + " OR ".join(own) + ") amazon"]
+            criteria: list[Any] = ["X-GM-RAW", "from:(" + " OR ".join(own) + ") amazon -in:drafts"]
         else:
-            criteria = [*any_of([["FROM", address] for address in own]), "OR", "SUBJECT", "amazon", "BODY", "amazon"]
+            criteria = [*any_of([["FROM", address] for address in own]), "OR", "SUBJECT", "amazon", "BODY", "amazon",
+                        "NOT", "DRAFT"]
+        criteria += ["NOT", "HEADER", NOTICE_HEADER, ""]
         uids = self._call(f"SEARCH in {folder}", self.client.search, ["UID", f"{start + 1}:*", *criteria])
         return tuple(sorted(uid for uid in uids if uid > start))
 

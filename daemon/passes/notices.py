@@ -32,6 +32,7 @@ import structlog
 
 from daemon.config import Config
 from daemon.errors import ResourceError
+from daemon.mail.imap import NOTICE_HEADER as HEADER  # marks our own messages, for the user's filters and ours
 from daemon.state.store import Claim, Store
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ BY_STATUS = {"drafted": "drafted", "discarded": "discarded", "answered": "answer
 RECENT = timedelta(days=14)
 SHOWN_PER_KIND = 3  # a notice stays short: beyond this, "and N more"
 ITEM_WIDTH = 40
-HEADER = "X-Lateclaim-Notice"  # marks our own messages, for the user's filters and for ours
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Protocol, runtime_checkable
 
 import structlog
@@ -59,7 +60,7 @@ class ForwardSource(Protocol):
 def own_addresses(config: Config) -> list[str]:
     """The user's own addresses: forwards come from them. Only read when `trust_unauthenticated` is on, since a
     forward can never be authenticated."""
-    found = [config.mailbox.username, config.claims.sender]
+    found = [parseaddr(a)[1] for a in (config.mailbox.username, config.claims.sender)]  # "Jane <jane@x.org>"
     return sorted({a.strip().lower() for a in found if "@" in a})
 
 
