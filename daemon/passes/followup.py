@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parseaddr
 
 import structlog
 
@@ -40,7 +40,7 @@ from daemon.errors import MailboxError
 from daemon.mail.imap import Described, FolderState, ImapMailbox, readable_text
 from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
-from daemon.passes.thread import checked_id
+from daemon.passes.thread import bare_id, checked_id, header_date
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.followup")
@@ -50,16 +50,6 @@ LOOK_BACK = timedelta(days=60)  # how long an uncertain or discarded claim is st
 VANISHED = "vanished"  # how the history entry of a draft gone without a Sent copy starts (read by the notices)
 
 
-def _bare(message_id: str) -> str:
-    return message_id.strip().strip("<>")
-
-
-def _date(value: object) -> datetime | None:
-    try:
-        moment = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError):
-        return None
-    return moment if moment is None or moment.tzinfo else None  # a date without a zone cannot be compared
 
 
 # -- sent, however it left ----------------------------------------------------------------------------------
@@ -92,19 +82,19 @@ def _match(claims: list[Claim], found: dict[int, bytes]) -> dict[int, Copy]:
     copies: dict[int, Copy] = {}
     for uid, raw in sorted(found.items()):
         message = email.message_from_bytes(raw, policy=policy.default)
-        message_id = _bare(str(message.get("Message-ID", "")))
+        message_id = bare_id(str(message.get("Message-ID", "")))
         text = readable_text(raw)
         for claim in claims:
             if claim.id in copies:
                 continue
-            if message_id == _bare(claim.message_id):
+            if message_id == bare_id(claim.message_id):
                 how = "its Message-ID"
             elif claim_reference(claim) in text:
                 how = f"its reference {claim_reference(claim)}"
             else:
                 continue
-            copies[claim.id] = Copy(uid, message_id or _bare(claim.message_id), _date(message.get("Date")), how,
-                                    _recipients(message))
+            copies[claim.id] = Copy(uid, message_id or bare_id(claim.message_id), header_date(message.get("Date")),
+                                    how, _recipients(message))
     return copies
 
 
@@ -118,8 +108,9 @@ def _in_thread(mailbox: ImapMailbox, folder: str, claims: list[Claim]) -> dict[i
         for uid, raw in mailbox.fetch(folder, mailbox.find_thread(folder, thread)):
             message = email.message_from_bytes(raw, policy=policy.default)
             if _normal_subject(str(message.get("Subject", ""))) == _normal_subject(claim.subject):
-                copies[claim.id] = Copy(uid, _bare(str(message.get("Message-ID", ""))) or _bare(claim.message_id),
-                                        _date(message.get("Date")), "the draft's Gmail thread", _recipients(message))
+                copies[claim.id] = Copy(uid, bare_id(str(message.get("Message-ID", ""))) or bare_id(claim.message_id),
+                                        header_date(message.get("Date")), "the draft's Gmail thread",
+                                        _recipients(message))
                 break
     return copies
 
@@ -140,11 +131,11 @@ def _in_drafts(mailbox: ImapMailbox, drafts: str, claims: list[Claim], store: St
     reference, read in the drafts that are none of ours and came after it (an edit gets a higher UID)."""
     listed = mailbox.listed(drafts)
     where = {message_id: uid for uid, message_id in listed.items()}
-    copies = {c.id: Copy(where[_bare(c.message_id)], _bare(c.message_id), None, "its Message-ID")
-              for c in claims if _bare(c.message_id) in where}
+    copies = {c.id: Copy(where[bare_id(c.message_id)], bare_id(c.message_id), None, "its Message-ID")
+              for c in claims if bare_id(c.message_id) in where}
     rest = [c for c in claims if c.id not in copies]
     if rest:
-        known = {_bare(c.message_id) for c in store.claims()}
+        known = {bare_id(c.message_id) for c in store.claims()}
         validity = mailbox.uidvalidity(drafts)
         placed = [u for c in rest
                   if c.placed.get("uidvalidity") == validity and isinstance(u := c.placed.get("uid"), int)]

@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
-from email.utils import parsedate_to_datetime
 
 import structlog
 
 from daemon.errors import MailboxError
 from daemon.mail.imap import ImapMailbox, readable_text
 from daemon.passes.outbox import claim_reference
+from daemon.passes.thread import bare_id, header_date
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.memory")
@@ -41,16 +41,6 @@ class Found:
     date: datetime | None
 
 
-def _bare(message_id: str) -> str:
-    return message_id.strip().strip("<>")
-
-
-def _date(value: object) -> datetime | None:
-    try:
-        moment = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError):
-        return None
-    return moment if moment is not None and moment.tzinfo else None
 
 
 def _look(mailbox: ImapMailbox, folder: str, claims: Sequence[Claim], since: datetime) -> dict[int, Found]:
@@ -61,11 +51,12 @@ def _look(mailbox: ImapMailbox, folder: str, claims: Sequence[Claim], since: dat
     copies: dict[int, Found] = {}
     for uid, raw in sorted(found.items()):
         message = email.message_from_bytes(raw, policy=policy.default)
-        message_id = _bare(str(message.get("Message-ID", "")))
+        message_id = bare_id(str(message.get("Message-ID", "")))
         text = readable_text(raw)
         for claim in claims:
-            if claim.id not in copies and (message_id == _bare(claim.message_id) or claim_reference(claim) in text):
-                copies[claim.id] = Found(folder, uid, message_id or _bare(claim.message_id), _date(message["Date"]))
+            if claim.id not in copies and (message_id == bare_id(claim.message_id) or claim_reference(claim) in text):
+                copies[claim.id] = Found(folder, uid, message_id or bare_id(claim.message_id),
+                                         header_date(message["Date"]))
     return copies
 
 
