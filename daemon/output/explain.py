@@ -26,11 +26,6 @@ def _window(window: DateWindow | None) -> str:
     return text
 
 
-def window_words(window: DateWindow | None) -> str:
-    """A promise as the tables show it: a day, a window, "by" a day, with a latest time."""
-    return _window(window)
-
-
 def _event_lines(event: Event) -> list[str]:
     lines = [f"  {event.kind.value}  {event.marketplace} ({event.language})  order {', '.join(event.order_ids) or '?'}"]
     if event.promise:

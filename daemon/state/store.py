@@ -561,10 +561,6 @@ class Store:
                        (identity, event.kind.value, event.order_id, json.dumps(event_to_record(event))))
         return identity
 
-    def is_shipment_message(self, identity: str) -> bool:
-        row = self.db.execute("SELECT status FROM messages WHERE identity = ?", (identity,)).fetchone()
-        return row is not None and row["status"] == Status.PARSED.value
-
     def quarantine(self, identity: str, reason: str) -> None:
         """Set a recorded message aside with the reason a later step could not read it (a hostile header, say);
         its events, if any, stay."""
