@@ -129,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
                          "a date alone means the end of that day, in rules.timezone")
 
     run = command("run", "the daemon: sync on a schedule, draft claims",
-                  "Runs until SIGTERM or Ctrl-C: a sync every mailbox.poll_interval seconds (never two at "
-                  "once; missed runs are merged into one), with the claims evaluated after each sync and "
-                  "once a day. Logs go to stderr (JSON under systemd).")
+                  "Runs until SIGTERM or Ctrl-C: a sync mailbox.poll_interval seconds after the last one "
+                  "ended (never two at once), sooner when IMAP IDLE sees new mail, and every morning at 9 in "
+                  "rules.timezone; the claims are evaluated after each sync. SIGHUP reads the configuration "
+                  "again. Logs go to stderr (JSON under systemd).")
     run.set_defaults(handler=cmd_run)
 
     sync = command("sync", "sync the mailbox, then evaluate and draft claims",
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
     sync.add_argument("--once", action="store_true", help="exactly one pass")
     sync.add_argument("--dry-run", action="store_true",
                       help="show what a pass would do, writing nothing anywhere (no draft, no email, the state "
-                      "file untouched); the only way to look at a future --as-of")
+                      "file untouched); unlike a pass, it accepts an --as-of later than now")
     as_of(sync)
     sync.set_defaults(handler=cmd_sync)
 

@@ -138,7 +138,7 @@ class NoticesConfig:
     enabled: bool = True
     inbox: bool = True  # an unread message in the INBOX (IMAP APPEND, no SMTP)
     apprise: tuple[str, ...] = ()  # push too, through these Apprise URLs (the optional `apprise` extra)
-    language: str = "auto"  # auto: claims.language, else the parcel's marketplace language
+    language: str = "auto"  # auto: claims.language, else the one most claims use (notices.account_language)
     digest: str = "off"  # weekly: also a short summary of the week, on the first pass of each week
 
 
