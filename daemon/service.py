@@ -287,7 +287,7 @@ class Service:
             self._drop_connection()
         self._bring_forward(new.mailbox.poll_interval)  # a shorter interval counts from now
         log.info("config_reloaded", path=str(path))
-        notify("RELOADING=0", "STATUS=Configuration reloaded")
+        notify("STATUS=Configuration reloaded")  # no RELOADING=1 was sent (Type=notify): nothing to close
 
     # -- the whole life -----------------------------------------------------------------------------------
 
