@@ -323,7 +323,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a check that the bench runs")
     args = parser.parse_args()
     if not (shutil.which("dovecot") or Path("/usr/sbin/dovecot").exists()):
-        print("Dovecot is not installed: run scripts/ensure-dovecot", file=sys.stderr)
+        print("Dovecot is not installed: run make test-tools", file=sys.stderr)
         return 2
     quick = args.quick
     logs.configure("warning")  # the in-process passes log like the service; only what goes wrong is shown

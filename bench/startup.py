@@ -98,7 +98,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
     if not (shutil.which("dovecot") or Path("/usr/sbin/dovecot").exists()):
-        print("Dovecot is not installed: run scripts/ensure-dovecot", file=sys.stderr)
+        print("Dovecot is not installed: run make test-tools", file=sys.stderr)
         return 2
     subprocess.run([sys.executable, "-m", "compileall", "-q", "daemon", "parsers", "rules"], cwd=ROOT, check=True)
     import_cpu("import daemon.cli, daemon.service, parsers.amazon, rich.console, google.oauth2.credentials", 1)
