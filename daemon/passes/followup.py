@@ -40,6 +40,7 @@ from daemon.errors import MailboxError
 from daemon.mail.imap import Described, FolderState, ImapMailbox, readable_text
 from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
+from daemon.passes.sync import own_addresses
 from daemon.passes.thread import bare_id, checked_id, header_date
 from daemon.state.store import Claim, Store
 
@@ -239,7 +240,7 @@ class Listening:
 
     def __init__(self, mailbox: ImapMailbox, store: Store, config: Config, now: datetime) -> None:
         self.mailbox, self.store, self.now, self.config = mailbox, store, now, config
-        self.own = own_addresses(config)
+        self.own = frozenset(own_addresses(config))  # mail from them is the user's, never an answer
         self.recipients = frozenset(a for a in recipient_addresses(config) if a not in self.own)
         self.heard: list[Heard] = []
         self.answered: list[int] = []
@@ -279,12 +280,6 @@ class Listening:
         with contextlib.suppress(MailboxError):
             folders.add(self.mailbox.drafts_folder())
         return {f for f in folders if f}
-
-
-def own_addresses(config: Config) -> frozenset[str]:
-    """The user's own addresses, as addresses ("Jane <jane@x.org>" is jane@x.org): the account's, and the From
-    of every letter. Mail from them is the user's, never an answer."""
-    return frozenset(parseaddr(a)[1].lower() for a in (config.mailbox.username, config.claims.sender) if "@" in a)
 
 
 def recipient_addresses(config: Config) -> list[str]:
