@@ -246,9 +246,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
                                                       "lateclaim claims reject 3 --note \"arrived after all\""])
     claim_action("send", "send a claim by SMTP now",
                  "Sends the claim by SMTP now (needs [smtp] and claims.to). --again: an `uncertain` claim you "
-                 "checked did not go out is sent once more.", ["lateclaim claims send 3",
-                                                               "lateclaim claims send 3 --again"]).add_argument(
-        "--again", action="store_true", help="send an uncertain claim once more")
+                 "checked did not go out, or a `refused` one whose cause you fixed, is sent once more.",
+                 ["lateclaim claims send 3", "lateclaim claims send 3 --again"]).add_argument(
+        "--again", action="store_true", help="send an uncertain or refused claim once more")
     claim_action("confirm-sent", "an uncertain claim you found in Sent went out",
                  "An `uncertain` claim (a send whose outcome is unknown) you found in your Sent folder, or that "
                  "the retailer has: it went out, and its ladder goes on from there.",
