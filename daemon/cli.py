@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
                     "--password-file ~/.imap-pw --timezone Europe/Berlin --config ./config.toml"])
     init.add_argument("--username", metavar="ADDRESS", help="your mail address, the IMAP login")
     init.add_argument("--host", help="the IMAP server (default: imap.gmail.com for a Gmail address)")
-    init.add_argument("--port", type=_port, default=993, help="the IMAP port (default 993)")
+    init.add_argument("--port", type=_port, help="the IMAP port (default 993, 143 with --security starttls)")
     init.add_argument("--security", choices=["tls", "starttls"], default="tls", help="default tls")
     init.add_argument("--password-file", metavar="PATH", help="the file holding the IMAP password")
     init.add_argument("--ca-file", metavar="PATH", help="an extra certificate authority (a self-hosted server)")
@@ -738,7 +738,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     from daemon.config import SEARCH_PATH
 
     path = Path(args.config or os.environ.get("LATECLAIM_CONFIG") or SEARCH_PATH[0]).expanduser()
-    answers = Answers(username=args.username or "", host=args.host or "", port=args.port, security=args.security,
+    port = args.port or (143 if args.security == "starttls" else 993)  # the example's 993 is TLS's
+    answers = Answers(username=args.username or "", host=args.host or "", port=port, security=args.security,
                       password_file=args.password_file or "", ca_file=args.ca_file or "",
                       timezone=args.timezone.key if args.timezone else "", signature=args.signature or "")
     typed = ask(answers, terminal_prompt, terminal_secret) if interactive() else None

@@ -76,3 +76,18 @@ def test_init_on_a_terminal_asks_with_gmails_defaults(tmp_path: Path) -> None:
     assert config.claims.signature == "Camille Martin"
     assert password.read_text() == "s3cret app pw\n" and password.stat().st_mode & 0o777 == 0o600
     assert "s3cret" not in path.read_text()  # the password stays in its own file
+
+
+def test_init_with_starttls_writes_starttls_port(tmp_path: Path) -> None:
+    """--security starttls without --port writes port 143: the default 993 is implicit TLS's, and a STARTTLS
+    client on it would never get a greeting it understands."""
+    path = tmp_path / "config.toml"
+    done = setup.lateclaim("init", "--config", str(path), "--username", "me@example.org", "--host",
+                           "mail.example.org", "--security", "starttls", "--password-file", str(tmp_path / "pw"),
+                           "--timezone", "Europe/Berlin", "--no-check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (load(path).mailbox.security, load(path).mailbox.port) == ("starttls", 143)
+    tls = setup.lateclaim("init", "--config", str(tmp_path / "tls.toml"), "--username", "me@example.org", "--host",
+                          "mail.example.org", "--password-file", str(tmp_path / "pw"), "--no-check")
+    assert tls.returncode == 0, tls.stdout + tls.stderr
+    assert load(tmp_path / "tls.toml").mailbox.port == 993
