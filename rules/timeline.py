@@ -25,7 +25,6 @@ from parsers.model import DateWindow, Event, EventKind, MessageInfo
 ORIGINAL_PROMISE = (EventKind.ORDERED, EventKind.SHIPPED)  # what Amazon committed to
 MADE_AVAILABLE = (EventKind.PICKUP_READY, EventKind.ATTEMPTED)  # offered to the buyer: the ladder ends
 CLOSING = (EventKind.CANCELLED, EventKind.REFUNDED)
-DEFAULT_SHIPMENT = "1"
 USER_PATTERN = "user"  # an event the user stated (`lateclaim orders arrived`): `shipment` is the parcel's key
 ITEM_KEY_LENGTH = 32  # titles are cut at different lengths by different emails: compare their beginnings
 

@@ -18,8 +18,6 @@ from daemon.state.store import Claim, Store
 from parsers.model import Event, EventKind
 from rules.timeline import USER_PATTERN, timelines
 
-OUTCOMES = ("granted", "refused")
-
 
 def _claim(store: Store, claim_id: int, allowed: tuple[str, ...], action: str) -> Claim:
     claim = store.claim(claim_id)
