@@ -308,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
     doctor = command("doctor", "check the configuration, the state file, the password, the servers",
                      "Checks the configuration, the state file and its permissions, the clock and zone, the "
                      "password, the IMAP connection (TLS, login), the folders lateclaim will read and the Drafts "
-                     'folder; with mode = "send", the SMTP login too. Says what to fix; exits 1 if anything '
-                     "failed.")
+                     'folder; when claims go out by SMTP (mode = "send", or claims.to set), the SMTP login too. '
+                     "Says what to fix; exits 1 if anything failed.")
     doctor.add_argument("--roundtrip", action="store_true",
                         help="also append a test draft to Drafts, read it back by everything a sent claim is "
                         "recognised by, and delete it (only it)")
