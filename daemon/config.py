@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
 from rules.law import CANADA_PROVINCES
+from rules.policy import ASKS
 
 SEARCH_PATH = (
     Path("~/.config/lateclaim/config.toml"),
@@ -27,7 +28,6 @@ SEARCH_PATH = (
 SECURITY_MODES = ("tls", "starttls", "plain")
 CLAIM_MODES = ("draft", "review", "send")
 LANGUAGES = ("auto", "fr", "en", "de", "it", "es", "nl", "pl", "sv", "ja")
-ASKS = ("gesture", "shipping_refund", "credit", "prime_extension")
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 CANADIAN_PROVINCES = {f"CA-{code}" for code in CANADA_PROVINCES.values()}
