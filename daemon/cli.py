@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
         description="Watches your mailbox for Amazon order and delivery emails, keeps each shipment's "
         "promised and actual delivery dates, and drafts a polite claim when a promise is broken. "
         "It reads mail and writes drafts; it never marks mail read, never touches the Amazon website, "
-        "and sends nothing unless you choose mode = \"send\".",
+        "and sends nothing by itself unless you choose mode = \"send\" (`claims send` sends one when you ask).",
         epilog="Start with `lateclaim demo` (no account needed). Configuration: --config, else "
         "$LATECLAIM_CONFIG, else ~/.config/lateclaim/config.toml, else /etc/lateclaim/config.toml.",
     )
