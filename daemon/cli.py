@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - declarations, 
 
     sync = command("sync", "sync the mailbox, then evaluate and draft claims",
                    "Fetches the new Amazon mail from the configured folders (read-only: nothing is marked "
-                   "read), records its events, evaluates every shipment and records the claims due; "
+                   "read), records its events, decides again the parcels that changed or fall due and records the "
+                   "claims due; "
                    'with mode = "draft" it puts them in your Drafts folder. Without --once it repeats '
                    "until a pass finds nothing new.")
     sync.add_argument("--once", action="store_true", help="exactly one pass")
