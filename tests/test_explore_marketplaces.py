@@ -63,7 +63,9 @@ def what_the_user_sees(life: Life) -> list[dict[str, Any]]:
     assert "answered" not in {c["status"] for c in claims}, claims  # only our own letters and Amazon's mail came
     for claim in claims:
         shown = life.run("claims", "show", str(claim["id"]), "--json")
-        assert set(shown) >= {"body", "evidence", "message_id", "where"}
+        assert set(shown) >= {"body", "evidence", "message_id", "where"}, shown
+        assert set(shown["where"]) >= {"marketplace", "seller", "guidance", "postal_address",
+                                       "postal_address_verified", "registered_post"}, shown["where"]
     # One draft per drafted claim (the deleted one stays `drafted` until it is found gone for good).
     in_drafts = [str(d["Message-ID"]) for d in life.drafts() if DELETED not in d.get_content()]
     drafted = [c for c in claims if c["status"] == "drafted" and c["order_id"] != DELETED]
