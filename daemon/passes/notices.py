@@ -34,13 +34,13 @@ from daemon.config import Config
 from daemon.errors import ResourceError
 from daemon.mail.imap import NOTICE_HEADER as HEADER  # marks our own messages, for the user's filters and ours
 from daemon.state.store import Claim, Store
+from rules.letters import LANGUAGES  # the letters' languages: data/notices.toml speaks each of them
 
 if TYPE_CHECKING:
     from daemon.mail.imap import ImapMailbox
 
 log = structlog.get_logger("lateclaim.notices")
 
-LANGUAGES = ("en", "fr", "de", "it", "es", "nl", "sv", "pl", "ja")
 # What is told about a claim in each status; a draft in review mode waits as `queued`.
 BY_STATUS = {"drafted": "drafted", "discarded": "discarded", "answered": "answered", "uncertain": "uncertain",
              "refused": "refused"}
