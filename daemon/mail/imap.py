@@ -28,6 +28,7 @@ from imapclient.imapclient import ALL, DRAFTS, SENT
 from daemon import __version__
 from daemon.config import is_loopback
 from daemon.errors import MailboxError
+from daemon.mail.headers import bare_id
 
 NOTICE_HEADER = "X-Lateclaim-Notice"  # marks lateclaim's notices to the user (daemon/passes/notices.py)
 IDLE_SLICE = 30.0  # seconds: how often a silent IDLE wakes up to feed the watchdog and check for a stop
@@ -396,7 +397,7 @@ class ImapMailbox:
         Drafts, by listing the folder and reading every Message-ID (Gmail's HEADER search misses, and its index
         lags behind an APPEND: what a crash recovery decides must not rest on it); elsewhere (Sent, large) by a
         search, Gmail's own `rfc822msgid:` there."""
-        bare = message_id.strip().strip("<>")
+        bare = bare_id(message_id)
         if folder == self._special_folder(DRAFTS):
             return sorted(uid for uid, found in self.listed(folder).items() if found == bare)
         uids = self._gmail_search(folder, f"rfc822msgid:{bare}") if self.gmail else \
@@ -470,7 +471,7 @@ class ImapMailbox:
         trip's test draft); the number removed. It is found by listing the folder (or at `uid`) and reading each
         Message-ID, never by a search; only those UIDs are expunged (UID EXPUNGE: another client's messages
         marked \\Deleted are left alone)."""
-        wanted = message_id.strip().strip("<>")
+        wanted = bare_id(message_id)
         found = self.message_ids(folder, [uid]) if uid is not None else self.listed(folder)
         ours = sorted(u for u, found_id in found.items() if found_id == wanted)
         if not ours:
@@ -510,7 +511,7 @@ class ImapMailbox:
 
     def message_ids(self, folder: str, uids: Sequence[int]) -> dict[int, str]:
         """UID -> Message-ID (without brackets), read from the headers only."""
-        return {uid: str(h.get("Message-ID", "")).strip().strip("<>")
+        return {uid: bare_id(str(h.get("Message-ID", "")))
                 for uid, h in self.headers(folder, uids, ["Message-ID"]).items()}
 
     # -- waiting --------------------------------------------------------------------------------------

@@ -37,11 +37,12 @@ import structlog
 import parsers
 from daemon.config import Config
 from daemon.errors import MailboxError
+from daemon.mail.headers import bare_id, header_date
 from daemon.mail.imap import Described, FolderState, ImapMailbox, readable_text
 from daemon.passes.answers import Heard, hear
 from daemon.passes.outbox import claim_reference
 from daemon.passes.sync import own_addresses
-from daemon.passes.thread import bare_id, checked_id, header_date
+from daemon.passes.thread import checked_id
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.followup")

@@ -23,9 +23,9 @@ from email import policy
 import structlog
 
 from daemon.errors import MailboxError
+from daemon.mail.headers import bare_id, header_date
 from daemon.mail.imap import ImapMailbox, readable_text
 from daemon.passes.outbox import claim_reference
-from daemon.passes.thread import bare_id, header_date
 from daemon.state.store import Claim, Store
 
 log = structlog.get_logger("lateclaim.memory")

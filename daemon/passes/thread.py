@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 from daemon.state.store import Claim, Store
 
@@ -61,17 +59,3 @@ def references(thread: Sequence[Claim]) -> list[str]:
     if isinstance(answer, dict):
         found.append(checked_id(str(answer.get("message_id", ""))))
     return [f"<{bare}>" for bare in found if bare]
-
-
-def bare_id(message_id: str) -> str:
-    """A Message-ID without its angle brackets, as the state file keeps it."""
-    return message_id.strip().strip("<>")
-
-
-def header_date(value: object) -> datetime | None:
-    """A Date header as a moment, or None: a date without a zone cannot be compared with one that has it."""
-    try:
-        moment = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError):
-        return None
-    return moment if moment is not None and moment.tzinfo else None
