@@ -22,7 +22,7 @@ from daemon.commands.demo import SAMPLE_MAILBOX
 from tests import lateclaim_setup as setup
 from tests.servers.dovecot import Account, Dovecot
 from tests.servers.smtp import SmtpServer
-from tests.test_living_timelines import FR, Life, days
+from tests.test_living_timelines import FR, Life, days, interrupt_a_notice_being_replaced
 
 DRAFTS = "[Gmail]/Drafts"
 LAMP = "171-5302846-9915233"  # promised for Mon 16 Nov, delivered Thu 19 Nov
@@ -33,22 +33,7 @@ def test_a_replacement_interrupted_on_one_day_is_finished_on_the_next(
     dovecot: Dovecot, imap_account: Account, tmp_path: Path
 ) -> None:
     life = Life(dovecot, imap_account, tmp_path, FR)
-    lamp = ("Lampe de chevet",)
-    life.mail("shipped", date(2026, 11, 16), 8, lamp, promise=date(2026, 11, 17))
-    life.sync(date(2026, 11, 18))
-    life.send_draft("")  # step 1 leaves
-    for day in days(date(2026, 11, 19), date(2026, 11, 22)):
-        life.sync(day)
-    assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
-    moment = life.moment(date(2026, 11, 23), 12, 30).isoformat()
-    os.environ["LATECLAIM_NOW"] = moment
-    try:
-        crashed = setup.lateclaim("sync", "--once", "--config", life.config, "--as-of", moment,
-                                  crash_at="draft_removed")
-    finally:
-        del os.environ["LATECLAIM_NOW"]
-    assert crashed.returncode == -9  # killed between taking the old notice out and putting the new one in
-    assert life.drafts() == []
+    interrupt_a_notice_being_replaced(life)
     life.sync(date(2026, 11, 24))  # the next pass falls on the next day, when the notice is rewritten
     (notice,) = life.drafts()  # put back once, written as of the 24th: seven days from then
     assert "décembre 2026" in notice.get_content() and "30 novembre 2026" not in notice.get_content()

@@ -339,10 +339,9 @@ def test_a_failed_delivery_attempt_counts_as_made_available_and_ends_the_ladder(
     assert len(life.drafts()) == 1
 
 
-def test_a_crash_while_a_notice_is_replaced_in_drafts_loses_no_draft_and_makes_no_second(
-    dovecot: Dovecot, imap_account: Account, tmp_path: Path
-) -> None:
-    life = Life(dovecot, imap_account, tmp_path, FR)
+def interrupt_a_notice_being_replaced(life: Life) -> None:
+    """Step 1 sent, the formal notice drafted, then the pass of the 23rd, which writes the notice again, killed
+    between taking the old notice out of Drafts and putting the new one in."""
     lamp = ("Lampe de chevet",)
     life.mail("shipped", date(2026, 11, 16), 8, lamp, promise=date(2026, 11, 17))
     life.sync(date(2026, 11, 18))
@@ -350,10 +349,22 @@ def test_a_crash_while_a_notice_is_replaced_in_drafts_loses_no_draft_and_makes_n
     for day in days(date(2026, 11, 19), date(2026, 11, 22)):
         life.sync(day)
     assert life.live() == [("B", 1, "sent"), ("B", 2, "drafted")]
-    crashed = setup.lateclaim("sync", "--once", "--config", life.config, "--as-of",
-                              life.moment(date(2026, 11, 23), 12, 30).isoformat(), crash_at="draft_removed")
-    assert crashed.returncode == -9  # killed between taking the old notice out and putting the new one in
+    moment = life.moment(date(2026, 11, 23), 12, 30).isoformat()
+    os.environ["LATECLAIM_NOW"] = moment  # the same day on any date the test runs
+    try:
+        crashed = setup.lateclaim("sync", "--once", "--config", life.config, "--as-of", moment,
+                                  crash_at="draft_removed")
+    finally:
+        del os.environ["LATECLAIM_NOW"]
+    assert crashed.returncode == -9
     assert life.drafts() == []
+
+
+def test_a_crash_while_a_notice_is_replaced_in_drafts_loses_no_draft_and_makes_no_second(
+    dovecot: Dovecot, imap_account: Account, tmp_path: Path
+) -> None:
+    life = Life(dovecot, imap_account, tmp_path, FR)
+    interrupt_a_notice_being_replaced(life)
     life.sync(date(2026, 11, 23), 13)
     (notice,) = life.drafts()  # put back once, written as of the 23rd: seven days from then
     assert "30 novembre 2026" in notice.get_content()
